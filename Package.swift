@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Weft",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "weft", targets: ["weft"]),
+        .library(name: "WeftCore", targets: ["WeftCore"]),
+        .library(name: "WeftStages", targets: ["WeftStages"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CWeftSys"),
+        .target(
+            name: "WeftCore",
+            dependencies: [
+                "CSQLite", "CWeftSys",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .executableTarget(name: "ManifestEmbedder", path: "Sources/ManifestEmbedder"),
+        .plugin(name: "EmbedManifests", capability: .buildTool(), dependencies: ["ManifestEmbedder"]),
+        .target(
+            name: "WeftStages",
+            dependencies: ["WeftCore"],
+            plugins: ["EmbedManifests"]),
+        .executableTarget(
+            name: "weft",
+            dependencies: [
+                "WeftCore", "WeftStages",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
+        .testTarget(name: "WeftStagesTests", dependencies: ["WeftStages"]),
+        .testTarget(name: "WeftCLITests", dependencies: ["weft"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,66 @@
+/// One stage after templating: everything the engine needs to hash, run and cache it.
+public struct Stage: Sendable {
+    /// What a stage runs.
+    public enum Command: Sendable {
+        /// Shell commands run one after another with `/bin/sh -c`.
+        case shell([String])
+        /// A built-in stage with its fully resolved parameters.
+        case builtin(name: String, version: Int, with: Value)
+    }
+
+    /// A path the stage reads.
+    public struct Dep: Sendable {
+        /// As written, relative to the stage's `wdir` (how the lock records it).
+        public var path: String
+        /// Relative to the project root, or absolute for a file outside the project.
+        public var key: String
+        public var loc: SourceLoc
+    }
+
+    /// A path the stage writes.
+    public struct Out: Sendable {
+        public enum Kind: String, Sendable { case out = "outs", metrics, plots }
+        public var path: String
+        public var key: String
+        public var cache: Bool
+        public var persist: Bool
+        public var kind: Kind
+        public var loc: SourceLoc
+    }
+
+    /// Parameter values the stage depends on: some keys of one params file.
+    public struct Params: Sendable {
+        /// The file as written (relative to `wdir`), e.g. `params.yaml`.
+        public var file: String
+        public var key: String
+        /// Dotted keys; empty means the whole file.
+        public var keys: [String]
+        public var loc: SourceLoc
+    }
+
+    /// Name within its pipeline file (`train`, `train@lr-0.1`).
+    public var name: String
+    /// Unique address across the project: the name, or `stem:name` when two files share it.
+    public var id: String
+    /// Root-relative path of the pipeline file that defines it.
+    public var pipelineFile: String
+    public var loc: SourceLoc
+    /// Root-relative working directory.
+    public var wdir: String
+    public var command: Command
+    public var deps: [Dep]
+    public var outs: [Out]
+    public var params: [Params]
+    public var frozen: Bool
+    public var alwaysChanged: Bool
+    public var desc: String?
+    public var meta: Value?
+    /// Scheduler slots the stage holds while it runs.
+    public var cpus: Int
+    /// Stages sharing a mutex group never run at the same time.
+    public var mutex: [String]
+    public var env: [(String, String)]
+
+    /// The name a foreach/matrix group is addressed by (`train` for `train@a`).
+    public var groupName: String { String(name.prefix(while: { $0 != "@" })) }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// The content hash of a path, as a lock file records it.
+public struct HashInfo: Sendable, Equatable {
+    /// Hex SHA-256; folders carry DVC's `.dir` suffix.
+    public var hash: String
+    public var size: Int64
+    /// Number of files for a folder, nil for a file.
+    public var nfiles: Int?
+    public var isDir: Bool { nfiles != nil }
+}
+
+/// Hashes workspace paths through the state DB, so unchanged files are never re-read.
+public final class PathHasher: @unchecked Sendable {
+    public let root: String
+    public let state: StateDB
+
+    public init(root: String, state: StateDB) {
+        self.root = root
+        self.state = state
+    }
+
+    public func absolute(_ key: String) -> String { key.hasPrefix("/") ? key : root + "/" + key }
+
+    /// The hash of a file or folder, or nil if the path does not exist.
+    public func hash(_ key: String) throws -> HashInfo? {
+        let abs = absolute(key)
+        guard let info = FS.info(abs) else { return nil }
+        if info.isDir { return try hashDir(key, abs: abs).0 }
+        return HashInfo(hash: try hashFile(key, abs: abs, info: info), size: info.size, nfiles: nil)
+    }
+
+    func hashFile(_ key: String, abs: String, info: FS.Info) throws -> String {
+        if let h = state.fileHash(key, info) { return h }
+        let h = try ContentHash.ofFile(abs)
+        // Re-stat: a file rewritten while we read it must not be remembered under the new stat.
+        if let after = FS.info(abs), after == info { state.setFileHash(key, info, h) }
+        return h
+    }
+
+    /// Hashes a folder: one walk and one fingerprint lookup when nothing changed;
+    /// otherwise each file through the state DB and a manifest. Returns the manifest too
+    /// when it had to be built.
+    public func hashDir(_ key: String, abs: String) throws -> (HashInfo, [DirEntry]?) {
+        let files = try FS.walkFiles(abs)
+        var fp = ""
+        fp.reserveCapacity(files.count * 48)
+        var total: Int64 = 0
+        for (rel, i) in files {
+            fp += rel
+            fp += "\u{0}\(i.inode) \(i.size) \(i.mtimeNs) \(i.mode)\n"
+            total += i.size
+        }
+        let fingerprint = ContentHash.of(fp)
+        if let (h, size, n) = state.dirHash(key, fingerprint: fingerprint) {
+            return (HashInfo(hash: h, size: size, nfiles: n), nil)
+        }
+        var entries: [DirEntry] = []
+        entries.reserveCapacity(files.count)
+        for (rel, i) in files {
+            let h = try hashFile(key + "/" + rel, abs: abs + "/" + rel, info: i)
+            entries.append(DirEntry(path: rel, hash: h, size: i.size, mode: (i.mode & 0o111) != 0 ? 0o755 : 0o644))
+        }
+        let id = DirManifest.id(DirManifest.encode(entries))
+        state.setDirHash(key, fingerprint: fingerprint, hash: id, size: total, nfiles: files.count)
+        return (HashInfo(hash: id, size: total, nfiles: files.count), entries)
+    }
+
+    /// The manifest of a folder (hashing what changed).
+    public func manifest(_ key: String) throws -> [DirEntry] {
+        let abs = absolute(key)
+        let files = try FS.walkFiles(abs)
+        return try files.map { rel, i in
+            DirEntry(path: rel, hash: try hashFile(key + "/" + rel, abs: abs + "/" + rel, info: i), size: i.size,
+                     mode: (i.mode & 0o111) != 0 ? 0o755 : 0o644)
+        }
+    }
+}
