@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Quick start, step 1: install what is missing, build weft, run the default pipeline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+install_deps
+swift build -c release --product weft
+./.build/release/weft repro "$@"
+echo
+echo "weft is at $(pwd)/.build/release/weft; the default pipeline's report:"
+cat out/report.txt
