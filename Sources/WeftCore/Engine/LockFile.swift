@@ -211,7 +211,7 @@ enum YAMLText {
         for c in s.unicodeScalars {
             if !(c.properties.isAlphabetic || c.properties.numericType != nil || "_-./@ +=,()".unicodeScalars.contains(c)) { return false }
         }
-        if s.contains(" #") || s.contains(": ") { return false }
+        if s.containsBytes(" #") || s.containsBytes(": ") { return false }
         // Would resolve to something other than a string.
         if ["true", "false", "null", "True", "False", "Null", "TRUE", "FALSE", "NULL", "~", ".inf", ".nan"].contains(s) { return false }
         if Double(s) != nil || Int(s) != nil { return false }

@@ -32,6 +32,17 @@ public final class Workspace: @unchecked Sendable {
             }
             fileArg = String(std.dropFirst(root.count + 1))
         }
+        // Read the lock files on another core while this one parses the pipelines.
+        let pipelinePaths = fileArg.map { [$0] } ?? Project.pipelineFiles(root: root)
+        let group = DispatchGroup()
+        let preload = Preloaded()
+        for p in pipelinePaths {
+            DispatchQueue.global().async(group: group) {
+                let lockPath = PipelineFile.lockPath(for: p)
+                preload.set(p, Result { try LockFile(path: lockPath, root: root) })
+            }
+        }
+        defer { group.wait() }
         project = try Project.load(root: root, file: fileArg, catalog: catalog)
         if !FS.exists(root + "/.weft") { try FS.makeDirs(root + "/.weft") }
         let config = try WorkspaceConfig.load(root: root)
@@ -40,14 +51,28 @@ public final class Workspace: @unchecked Sendable {
         hasher = PathHasher(root: root, state: state)
         params = ParamsReader(root: root)
         runCache = RunCache(store: store)
+        group.wait()
+        preloaded = preload.results
     }
+
+    /// Lock files read in the background while the pipelines parse.
+    private final class Preloaded: @unchecked Sendable {
+        private let mutex = NSLock()
+        var results: [String: Result<LockFile, Error>] = [:]
+        func set(_ p: String, _ r: Result<LockFile, Error>) {
+            mutex.lock()
+            results[p] = r
+            mutex.unlock()
+        }
+    }
+    private var preloaded: [String: Result<LockFile, Error>] = [:]
 
     /// The lock file of a pipeline file (loaded once).
     public func lock(for file: PipelineFile) throws -> LockFile {
         mutex.lock()
         defer { mutex.unlock() }
         if let l = locks[file.path] { return l }
-        let l = try LockFile(path: file.lockPath, root: root)
+        let l = try preloaded[file.path]?.get() ?? LockFile(path: file.lockPath, root: root)
         locks[file.path] = l
         return l
     }

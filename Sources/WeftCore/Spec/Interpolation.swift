@@ -14,7 +14,7 @@ public struct Interpolator: Sendable {
     public func apply(_ node: Node) throws -> Node {
         switch node.kind {
         case .scalar(.string(let s)):
-            guard s.contains("${") else { return node }
+            guard s.containsBytes("${") else { return node }
             var out = try substitute(s, at: node.loc)
             out.loc = node.loc
             return out
@@ -25,7 +25,7 @@ public struct Interpolator: Sendable {
             var mapped: [Node.Entry] = []
             for e in entries {
                 var key = e.key
-                if key.contains("${") {
+                if key.containsBytes("${") {
                     guard let text = try substitute(key, at: e.keyLoc).value.interpolationText else {
                         throw WeftError.spec(loc: e.keyLoc, message: "key '\(e.key)' must interpolate to a scalar", hint: "")
                     }

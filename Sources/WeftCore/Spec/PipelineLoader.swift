@@ -14,6 +14,11 @@ public struct PipelineFile: Sendable {
     /// Top-level `metrics:` and `plots:` (root-relative), for `metrics`/`plots` commands.
     public var metrics: [String]
     public var plots: [String]
+
+    /// `dvc.yaml` → `dvc.lock`, `pipelines/x.json` → `pipelines/x.lock`.
+    public static func lockPath(for path: String) -> String {
+        (path as NSString).deletingPathExtension + ".lock"
+    }
 }
 
 /// Turns a pipeline file (dvc.yaml superset, YAML or JSON) into stages:
@@ -43,7 +48,7 @@ public struct PipelineLoader {
         let inPipelinesDir = RelPath.parent(path) == "pipelines"
         // Files in pipelines/ speak in project-root paths; dvc.yaml/weft.yaml in their folder's.
         let baseDir = inPipelinesDir ? "." : RelPath.parent(path)
-        let lockPath = (path as NSString).deletingPathExtension + ".lock"
+        let lockPath = PipelineFile.lockPath(for: path)
 
         guard let top = doc.entries else {
             throw WeftError.spec(loc: doc.loc, message: "a pipeline file must be a mapping with a 'stages:' key", hint: "start the file with 'stages:'")
