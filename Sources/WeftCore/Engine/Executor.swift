@@ -104,6 +104,7 @@ public final class Executor: @unchecked Sendable {
         for f in ws.project.files { _ = try ws.lock(for: f) }
         try FS.makeDirs(ws.weftDir + "/logs")
         try FS.makeDirs(ws.weftDir + "/tmp")
+        recoverInterruptedRuns()
 
         let inSelection = Set(selected)
         let jobs = max(1, options.jobs)
@@ -184,6 +185,31 @@ public final class Executor: @unchecked Sendable {
             }
         }
         return Result(outcomes: outcomes, failures: errors, interrupted: children.isInterrupted)
+    }
+
+    /// Puts back outputs that a killed `weft` (kill -9, power loss) had set aside while
+    /// their stage ran: the lock still describes them, so they are the consistent state.
+    /// Safe because the caller holds the workspace lock: no other run is in flight.
+    func recoverInterruptedRuns() {
+        let tmp = ws.weftDir + "/tmp"
+        guard let names = try? FS.list(tmp) else { return }
+        let mine = ".\(getpid()).prev"
+        for name in names where name.hasSuffix(".prev") && !name.hasSuffix(mine) {
+            let base = String(name.dropLast(5))
+            guard let dot = base.lastIndex(of: ".") else { continue }
+            let logName = String(base[..<dot])
+            if let stage = ws.project.stages.first(where: { $0.id.replacingOccurrences(of: "/", with: "_") == logName }),
+               let moved = try? FS.list(tmp + "/" + name) {
+                for m in moved {
+                    guard let n = Int(m), n < stage.outs.count else { continue }
+                    let abs = ws.hasher.absolute(stage.outs[n].key)
+                    try? FS.remove(abs)
+                    _ = rename(tmp + "/" + name + "/" + m, abs)
+                }
+                console.error("Recovered the previous outputs of stage '\(stage.id)' from an interrupted run.")
+            }
+            try? FS.remove(tmp + "/" + name)
+        }
     }
 
     private func drawStatus(total: Int) {
