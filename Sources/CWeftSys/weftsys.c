@@ -25,6 +25,9 @@ int weft_spawn(const char *const argv[], const char *const envp[], const char *c
     posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
     posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
     if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    /* Nothing weft holds open (logs, the workspace lock, pipes of other stages)
+       leaks into the command. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     /* Own process group, so the whole tree a command starts can be signalled;
        default signal dispositions, since the engine ignores SIGINT itself. */
     sigset_t none, all;

@@ -91,7 +91,8 @@ public struct ChangeChecker: Sendable {
             for o in stage.outs { outs.append((o, try hasher.hash(o.key))) }
         }
         guard let locked else {
-            return StageCheck(reasons: [.newStage], deps: deps, params: params, outs: outs)
+            // Keep any missing dep: a new stage that cannot run must not look merely new.
+            return StageCheck(reasons: [.newStage] + reasons, deps: deps, params: params, outs: outs)
         }
         if LockEntry.definition(of: stage) != locked.definition || !locked.env.elementsEqual(stage.env, by: { $0 == $1 }) {
             reasons.append(.commandChanged)

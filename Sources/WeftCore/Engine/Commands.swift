@@ -115,8 +115,11 @@ public func checkoutOutputs(_ ws: Workspace, targets: [String], force: Bool, con
 /// Every object the workspace's lock files reference (folder manifests and their files).
 public func referencedObjects(_ ws: Workspace) throws -> Set<String> {
     var keep = Set<String>()
-    for lock in try ws.allLocks() {
-        for e in lock.entries.values {
+    for file in ws.project.files {
+        let lock = try ws.lock(for: file)
+        // Only stages still in the pipeline: a removed stage's entry stays in the lock until the
+        // lock is next rewritten, but its outputs are no longer wanted.
+        for e in file.stages.compactMap({ lock.entry($0.name) }) {
             for p in e.outs + e.deps {
                 keep.insert(p.info.hash)
                 if p.info.isDir, ws.store.contains(p.info.hash), let m = try? DirManifest.decode(ws.store.get(p.info.hash), origin: p.info.hash) {

@@ -38,6 +38,15 @@ public struct StageGraph: Sendable {
                 }
             }
         }
+        // A stage may not read what it writes (DVC refuses this too).
+        for s in stages {
+            for d in s.deps {
+                if let o = s.outs.first(where: { RelPath.isWithin(d.key, $0.key) || RelPath.isWithin($0.key, d.key) }) {
+                    throw WeftError.spec(loc: d.loc, message: "stage '\(s.id)': '\(d.path)' is both a dependency and (inside) its output '\(o.path)'",
+                                         hint: "write the result to a new path; a stage that rewrites its own input can never be up to date")
+                }
+            }
+        }
         let sortedOuts = producers.keys.sorted()
         var up = Array(repeating: [Int](), count: stages.count)
         var down = Array(repeating: [Int](), count: stages.count)
@@ -96,7 +105,9 @@ public struct StageGraph: Sendable {
                 path.append(cur)
                 cur = upstream[cur].first(where: { remaining.contains($0) })!
             }
-            let cycle = Array(path[seen[cur]!...]).reversed() + [path[seen[cur]!]]
+            // `path` follows upstream edges; reversed it runs with the data, and closes on its own start.
+            let loop = Array(path[seen[cur]!...].reversed())
+            let cycle = loop + [loop[0]]
             let names = cycle.map { stages[$0].id }
             throw WeftError.graph(message: "pipeline has a cycle: " + names.joined(separator: " -> "),
                                   hint: "a stage may not depend, directly or indirectly, on its own outputs")

@@ -39,7 +39,9 @@ public final class Workspace: @unchecked Sendable {
         for p in pipelinePaths {
             DispatchQueue.global().async(group: group) {
                 let lockPath = PipelineFile.lockPath(for: p)
-                preload.set(p, Result { try LockFile(path: lockPath, root: root) })
+                // Stat first: if the file is replaced after this, the stat no longer matches at use.
+                let seen = FS.info(root + "/" + lockPath)
+                preload.set(p, Result { try LockFile(path: lockPath, root: root) }, seen)
             }
         }
         defer { group.wait() }
@@ -58,21 +60,28 @@ public final class Workspace: @unchecked Sendable {
     /// Lock files read in the background while the pipelines parse.
     private final class Preloaded: @unchecked Sendable {
         private let mutex = NSLock()
-        var results: [String: Result<LockFile, Error>] = [:]
-        func set(_ p: String, _ r: Result<LockFile, Error>) {
+        var results: [String: (Result<LockFile, Error>, FS.Info?)] = [:]
+        func set(_ p: String, _ r: Result<LockFile, Error>, _ seen: FS.Info?) {
             mutex.lock()
-            results[p] = r
+            results[p] = (r, seen)
             mutex.unlock()
         }
     }
-    private var preloaded: [String: Result<LockFile, Error>] = [:]
+    private var preloaded: [String: (Result<LockFile, Error>, FS.Info?)] = [:]
 
     /// The lock file of a pipeline file (loaded once).
     public func lock(for file: PipelineFile) throws -> LockFile {
         mutex.lock()
         defer { mutex.unlock() }
         if let l = locks[file.path] { return l }
-        let l = try preloaded[file.path]?.get() ?? LockFile(path: file.lockPath, root: root)
+        // A preloaded lock is used only if the file is still the one read: the preload ran before
+        // this process took the workspace lock, and another weft may have rewritten it since.
+        let l: LockFile
+        if let (r, seen) = preloaded[file.path], FS.info(root + "/" + file.lockPath) == seen {
+            l = try r.get()
+        } else {
+            l = try LockFile(path: file.lockPath, root: root)
+        }
         locks[file.path] = l
         return l
     }

@@ -38,7 +38,19 @@ public func suggestion(for word: String, among candidates: [String]) -> String? 
         let d = editDistance(word.lowercased(), c.lowercased())
         if d <= max(2, word.count / 3), best == nil || d < best!.1 { best = (c, d) }
     }
-    return best?.0
+    if let best { return best.0 }
+    // No close spelling: a candidate the word abbreviates or spells out in full
+    // (`comand`/`command` → `cmd`, `dependencies` → `deps`), the longest such.
+    let w = Array(word.lowercased().unicodeScalars)
+    var longest: String?
+    for c in candidates {
+        let k = Array(c.lowercased().unicodeScalars)
+        guard k.count >= 3, w.count <= 3 * k.count, k.first == w.first else { continue }
+        var i = 0
+        for u in w where i < k.count && u == k[i] { i += 1 }
+        if i == k.count, longest == nil || k.count > longest!.count { longest = c }
+    }
+    return longest
 }
 
 /// Levenshtein distance.
