@@ -115,7 +115,8 @@ public final class LockFile: @unchecked Sendable {
             guard let items = l.items else { throw bad("'\(key)' must be a list", l) }
             return try items.map { it in
                 guard let p = it["path"]?.string else { throw bad("\(key) entries need 'path'", it) }
-                guard let h = it["sha256"]?.string else { throw ForeignHash() }
+                // A digest of only digits reads as a number in YAML: take its written text.
+                guard let hn = it["sha256"], let h = hn.string ?? hn.plainText else { throw ForeignHash() }
                 var size: Int64 = 0
                 if case .int(let s)? = it["size"]?.value { size = Int64(s) }
                 var nfiles: Int?

@@ -36,6 +36,9 @@ public struct Node: Sendable {
     public var loc: SourceLoc
     /// True for a scalar that was written quoted, so `"1"` stays a string.
     public var quoted: Bool = false
+    /// The written text of a plain scalar that resolved to something other than a string
+    /// (`1e5` → 100000.0 keeps "1e5"), for fields that must be read verbatim.
+    public var plainText: String?
 
     public init(_ kind: Kind, at loc: SourceLoc) {
         self.kind = kind
@@ -176,8 +179,10 @@ public enum DocumentLoader {
                 let sc = e.data.scalar
                 let value = Self.text(sc.value, sc.length)
                 let plain = sc.style == YAML_PLAIN_SCALAR_STYLE || sc.style == YAML_ANY_SCALAR_STYLE
-                var node = Node(.scalar(plain ? DocumentLoader.resolvePlain(value) : .string(value)), at: loc(e.start_mark))
+                let resolved: Value = plain ? DocumentLoader.resolvePlain(value) : .string(value)
+                var node = Node(.scalar(resolved), at: loc(e.start_mark))
                 node.quoted = !plain
+                if plain, case .string = resolved {} else if plain { node.plainText = value }
                 if let a = Self.cString(sc.anchor) { anchors[a] = node }
                 return try add(node)
             case YAML_ALIAS_EVENT:

@@ -42,7 +42,7 @@ public enum ContentHash {
             var off = 0
             while off < size {
                 let len = min(chunk, size - off)
-                guard let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, off_t(off)), p != MAP_FAILED else {
+                guard let p = mmap(nil, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(off)), p != MAP_FAILED else {
                     throw WeftError.io(path: path, message: "cannot map: \(String(cString: strerror(errno)))", hint: "")
                 }
                 madvise(p, len, MADV_SEQUENTIAL)

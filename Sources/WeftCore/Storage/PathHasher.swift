@@ -48,7 +48,9 @@ public final class PathHasher: @unchecked Sendable {
         var total: Int64 = 0
         for (rel, i) in files {
             fp += rel
-            fp += "\u{0}\(i.inode) \(i.size) \(i.mtimeNs) \(i.mode)\n"
+            // Only the exec bits matter to the manifest: storing an output in the cache
+            // makes it read-only (0444), which must not invalidate the fingerprint.
+            fp += "\u{0}\(i.inode) \(i.size) \(i.mtimeNs) \(i.mode & 0o111 != 0 ? 1 : 0)\n"
             total += i.size
         }
         let fingerprint = ContentHash.of(fp)
