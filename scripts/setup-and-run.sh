@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 install_deps
-swift build -c release --product weft
+swift build -c release --product weft --static-swift-stdlib
 ./.build/release/weft repro "$@"
 echo
 echo "weft is at $(pwd)/.build/release/weft; the default pipeline's report:"

@@ -68,11 +68,10 @@ struct StorageTests {
         let content = Self.noise(5000, seed: 3)
         let work = try d.write("work/out.bin", content)
         let hash = try ContentHash.ofFile(work)
-        let before = try #require(FS.info(work))
 
         if link == .reflink, try !Self.reflinkSupported(in: d) {
             // Reflink alone on a file system without it: a clear error, nothing half-done.
-            let m = message { try store.store(file: work, hash: hash, info: before) }
+            let m = message { try store.store(file: work, hash: hash) }
             #expect(m?.contains("copy") == true, "\(m ?? "no error")")
             #expect(!store.contains(hash))
             #expect(try store.strayTempFiles().isEmpty)
@@ -80,7 +79,7 @@ struct StorageTests {
             return
         }
 
-        try store.store(file: work, hash: hash, info: before)
+        try store.store(file: work, hash: hash)
         #expect(store.contains(hash))
         let obj = try #require(FS.info(store.path(hash)))
         #expect(obj.mode & 0o777 == 0o444, "objects are read-only")
@@ -117,7 +116,7 @@ struct StorageTests {
 
         // Storing the same content again shares the object.
         let again = try d.write("work/again.bin", content)
-        try store.store(file: again, hash: hash, info: FS.info(again))
+        try store.store(file: again, hash: hash)
         #expect(try store.allObjects() == [hash])
         #expect(try store.strayTempFiles().isEmpty)
         #expect(try verifyCache(store).corrupt.isEmpty)
@@ -130,7 +129,7 @@ struct StorageTests {
         #expect(store.linkTypes == [.reflink, .hardlink, .copy])
         let f = try d.write("f.txt", "fallback\n")
         let h = try ContentHash.ofFile(f)
-        try store.store(file: f, hash: h, info: FS.info(f))
+        try store.store(file: f, hash: h)
         try store.checkout(hash: h, to: d.file("g.txt"))
         #expect(d.read("g.txt") == Array("fallback\n".utf8))
         #expect(try verifyCache(store).corrupt.isEmpty)
@@ -171,6 +170,44 @@ struct StorageTests {
         #expect(try hasher.hashDir("model2", abs: d.file("copy/model")).0.hash == info.hash)
         #expect(try verifyCache(store).corrupt.isEmpty)
         #expect(try store.allObjects().count == 5)
+    }
+
+    @Test("a large folder is hashed, stored and checked out across cores exactly as file by file")
+    func largeFolder() throws {
+        let d = try TempDir()
+        // 1,200 files in 4 subfolders; every 7th repeats content, so objects are shared.
+        for i in 0..<1200 {
+            try d.write("proj/big/d\(i % 4)/f\(i).bin", Self.noise(64 + i % 50, seed: UInt64(i % 7 == 0 ? 1 : i + 10)))
+        }
+        let state = try StateDB(path: d.file("state.db"))
+        let hasher = PathHasher(root: d.file("proj"), state: state)
+        let store = ObjectStore(dir: d.file("cache"), linkTypes: [.hardlink, .copy])
+        let (info, built) = try hasher.hashDir("big", abs: d.file("proj/big"))
+        let entries = try #require(built)
+        let files = try FS.walkFiles(d.file("proj/big"))
+        #expect(entries.map(\.path) == files.map(\.0))
+        for e in entries { #expect(e.hash == (try ContentHash.ofFile(d.file("proj/big/" + e.path))), "\(e.path)") }
+        #expect(info.hash == DirManifest.id(DirManifest.encode(entries)))
+        #expect(try hasher.manifest("big") == entries)
+
+        try store.store(dir: d.file("proj/big"), entries: entries, id: info.hash)
+        #expect(try store.allObjects().count == Set(entries.map(\.hash)).count + 1)
+        try store.checkout(hash: info.hash, to: d.file("copy/big"))
+        #expect(try hasher.hashDir("copy", abs: d.file("copy/big")).0.hash == info.hash)
+        #expect(try verifyCache(store).corrupt.isEmpty)
+    }
+
+    @Test("work split across cores reports a failure from any slice")
+    func parallelErrors() throws {
+        struct Boom: Error {}
+        let seen = Locked<Set<Int>>([])
+        #expect(throws: Boom.self) {
+            try Parallel.forEachSlice(5000) { range in
+                seen.update { $0.formUnion(range) }
+                if range.contains(4999) { throw Boom() }
+            }
+        }
+        #expect(seen.value == Set(0..<5000), "every slice ran")
     }
 
     @Test("checkout of a missing object fails with a hint and touches nothing")

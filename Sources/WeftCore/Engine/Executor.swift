@@ -361,7 +361,7 @@ public final class Executor: @unchecked Sendable {
                     outs.append(LockedPath(path: o.path, info: h))
                 } else {
                     let h = try ws.hasher.hashFile(o.key, abs: abs, info: info)
-                    if o.cache { try ws.store.store(file: abs, hash: h, info: info) }
+                    if o.cache { try ws.store.store(file: abs, hash: h) }
                     outs.append(LockedPath(path: o.path, info: HashInfo(hash: h, size: info.size, nfiles: nil)))
                 }
             }

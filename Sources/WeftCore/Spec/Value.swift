@@ -119,6 +119,12 @@ public indirect enum Value: Sendable, Equatable {
     /// Appends `s` as a JSON string literal.
     public static func writeJSONString(_ s: String, into out: inout String) {
         out += "\""
+        // Fast path: printable ASCII with nothing to escape is copied whole.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""

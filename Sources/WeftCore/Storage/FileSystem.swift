@@ -23,9 +23,7 @@ public enum FS {
         var st = stat()
         let rc = follow ? stat(path, &st) : lstat(path, &st)
         guard rc == 0 else { return nil }
-        return Info(inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                    mtimeNs: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                    mode: UInt32(st.st_mode), nlink: UInt64(st.st_nlink))
+        return info(st)
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -73,18 +71,47 @@ public enum FS {
         return names
     }
 
-    /// Every regular file under `dir` as (relative path, info), sorted by path.
+    static func info(_ st: stat) -> Info {
+        Info(inode: UInt64(st.st_ino), size: Int64(st.st_size),
+             mtimeNs: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+             mode: UInt32(st.st_mode), nlink: UInt64(st.st_nlink))
+    }
+
+    /// Every regular file under `dir` as (relative path, info), sorted by path
+    /// (symlinks followed). Stats each name relative to its open folder, so the
+    /// kernel never walks the whole path again.
     public static func walkFiles(_ dir: String) throws -> [(String, Info)] {
         var out: [(String, Info)] = []
-        func walk(_ rel: String) throws {
-            let abs = rel.isEmpty ? dir : dir + "/" + rel
-            for name in try list(abs) {
+        func walk(_ fd: Int32, _ rel: String, _ shown: String) throws {
+            guard let d = fdopendir(fd) else {
+                close(fd)
+                throw WeftError.io(path: shown, message: "cannot read folder: \(errorText())", hint: "")
+            }
+            defer { closedir(d) }
+            let dfd = dirfd(d)
+            while let e = readdir(d) {
+                let name = withUnsafePointer(to: e.pointee.d_name) { p in
+                    p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
+                if name == "." || name == ".." { continue }
+                var st = stat()
+                guard fstatat(dfd, name, &st, 0) == 0 else { continue }
+                let i = info(st)
                 let r = rel.isEmpty ? name : rel + "/" + name
-                guard let i = info(abs + "/" + name, follow: true) else { continue }
-                if i.isDir { try walk(r) } else if i.isFile { out.append((r, i)) }
+                if i.isDir {
+                    let sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    guard sub >= 0 else {
+                        throw WeftError.io(path: dir + "/" + r, message: "cannot read folder: \(errorText())", hint: "")
+                    }
+                    try walk(sub, r, dir + "/" + r)
+                } else if i.isFile {
+                    out.append((r, i))
+                }
             }
         }
-        try walk("")
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw WeftError.io(path: dir, message: "cannot read folder: \(errorText())", hint: "") }
+        try walk(fd, "", dir)
         out.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
         return out
     }

@@ -78,6 +78,7 @@ public struct DirEntry: Sendable, Equatable {
 public enum DirManifest {
     public static func encode(_ entries: [DirEntry]) -> [UInt8] {
         var s = "["
+        s.reserveCapacity(entries.count * 140)
         for (i, e) in entries.enumerated() {
             if i > 0 { s += "," }
             s += "{\"path\":"

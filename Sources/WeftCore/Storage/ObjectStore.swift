@@ -21,6 +21,7 @@ public final class ObjectStore: @unchecked Sendable {
     private let lock = NSLock()
     private var reflinkWorks = true
     private var hardlinkWorks = true
+    private var shardsMade = Set<String>()
 
     public init(dir: String, linkTypes: [LinkType] = [.reflink, .hardlink, .copy]) {
         self.dir = dir
@@ -35,9 +36,17 @@ public final class ObjectStore: @unchecked Sendable {
 
     public func contains(_ hash: String) -> Bool { FS.exists(path(hash)) }
 
-    private func prepareShard(_ objPath: String) throws {
-        let shard = (objPath as NSString).deletingLastPathComponent
-        if !FS.exists(shard) { try FS.makeDirs(shard) }
+    /// Makes sure the shard folder of `hash` exists (checked once per shard per process).
+    private func prepareShard(_ hash: String) throws {
+        let shard = String(decoding: Array(hash.utf8)[0..<2], as: UTF8.self)
+        lock.lock()
+        let known = shardsMade.contains(shard)
+        lock.unlock()
+        if known { return }
+        try FS.makeDirs(dir + "/files/sha256/" + shard)
+        lock.lock()
+        shardsMade.insert(shard)
+        lock.unlock()
     }
 
     private func tmpName(_ near: String) -> String { near + ".weft-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
@@ -46,7 +55,7 @@ public final class ObjectStore: @unchecked Sendable {
     public func put(_ bytes: [UInt8], hash: String) throws {
         let p = path(hash)
         if FS.exists(p) { return }
-        try prepareShard(p)
+        try prepareShard(hash)
         try FS.writeAtomically(p, bytes, mode: 0o444, sync: false)
     }
 
@@ -60,26 +69,23 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Moves a finished workspace file into the cache and leaves a link to it in its place.
     /// With hardlinks, the workspace file *becomes* the object (made read-only), no byte copied.
-    public func store(file abs: String, hash: String, info: FS.Info? = nil) throws {
+    public func store(file abs: String, hash: String) throws {
         let obj = path(hash)
-        if FS.exists(obj) {
-            // Already cached (same content elsewhere, or run before): share the object.
-            if let i = info, let o = FS.info(obj), o.inode == i.inode { return }
-            try link(object: obj, to: abs, replacing: true)
-            return
-        }
-        try prepareShard(obj)
+        try prepareShard(hash)
         for t in linkTypes {
             switch t {
             case .hardlink:
                 guard hardlinkEnabled() else { continue }
                 chmod(abs, 0o444)
-                if Glibc.link(abs, obj) == 0 || errno == EEXIST { return }
+                if Glibc.link(abs, obj) == 0 { return }
+                let err = errno
+                if err == EEXIST { return try share(obj, with: abs) }
                 chmod(abs, 0o644)
-                if errno == EXDEV || errno == EPERM || errno == EMLINK { disableHardlink(); continue }
-                throw WeftError.io(path: obj, message: "cannot add to cache: \(FS.errorText())", hint: "check permissions and free space on the cache")
+                if err == EXDEV || err == EPERM || err == EMLINK { disableHardlink(); continue }
+                throw WeftError.io(path: obj, message: "cannot add to cache: \(FS.errorText(err))", hint: "check permissions and free space on the cache")
             case .reflink:
                 guard reflinkEnabled() else { continue }
+                if FS.exists(obj) { return try share(obj, with: abs) }
                 let tmp = tmpName(obj)
                 if FS.reflink(from: abs, to: tmp) {
                     chmod(tmp, 0o444)
@@ -89,6 +95,7 @@ public final class ObjectStore: @unchecked Sendable {
                     disableReflink()
                 }
             case .copy:
+                if FS.exists(obj) { return try share(obj, with: abs) }
                 let tmp = tmpName(obj)
                 do {
                     try FS.copyFile(from: abs, to: tmp, mode: 0o444)
@@ -107,9 +114,18 @@ public final class ObjectStore: @unchecked Sendable {
         throw WeftError.io(path: abs, message: "no cache link type worked", hint: "add 'copy' to cache.type in .weft/config.yaml")
     }
 
-    /// Stores every file of a folder output plus its manifest object.
+    /// The content is cached already (same bytes elsewhere, or an earlier run): the
+    /// workspace file is swapped for a link to the existing object.
+    private func share(_ obj: String, with abs: String) throws {
+        if let i = FS.info(abs), let o = FS.info(obj), o.inode == i.inode { return }
+        try link(object: obj, to: abs, replacing: true)
+    }
+
+    /// Stores every file of a folder output (split across cores) plus its manifest object.
     public func store(dir abs: String, entries: [DirEntry], id: String) throws {
-        for e in entries { try store(file: abs + "/" + e.path, hash: e.hash, info: FS.info(abs + "/" + e.path)) }
+        try Parallel.forEachSlice(entries.count) { range in
+            for e in entries[range] { try store(file: abs + "/" + e.path, hash: e.hash) }
+        }
         try put(DirManifest.encode(entries), hash: id)
     }
 
@@ -164,7 +180,9 @@ public final class ObjectStore: @unchecked Sendable {
                         try FS.makeDirs(tmp + "/" + parent)
                         made.insert(parent)
                     }
-                    try link(object: path(e.hash), to: tmp + "/" + e.path, replacing: false)
+                }
+                try Parallel.forEachSlice(entries.count) { range in
+                    for e in entries[range] { try link(object: path(e.hash), to: tmp + "/" + e.path, replacing: false) }
                 }
             } catch {
                 try? FS.remove(tmp)

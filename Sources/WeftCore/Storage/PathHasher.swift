@@ -57,12 +57,7 @@ public final class PathHasher: @unchecked Sendable {
         if let (h, size, n) = state.dirHash(key, fingerprint: fingerprint) {
             return (HashInfo(hash: h, size: size, nfiles: n), nil)
         }
-        var entries: [DirEntry] = []
-        entries.reserveCapacity(files.count)
-        for (rel, i) in files {
-            let h = try hashFile(key + "/" + rel, abs: abs + "/" + rel, info: i)
-            entries.append(DirEntry(path: rel, hash: h, size: i.size, mode: (i.mode & 0o111) != 0 ? 0o755 : 0o644))
-        }
+        let entries = try entries(key, abs: abs, files: files)
         let id = DirManifest.id(DirManifest.encode(entries))
         state.setDirHash(key, fingerprint: fingerprint, hash: id, size: total, nfiles: files.count)
         return (HashInfo(hash: id, size: total, nfiles: files.count), entries)
@@ -71,10 +66,22 @@ public final class PathHasher: @unchecked Sendable {
     /// The manifest of a folder (hashing what changed).
     public func manifest(_ key: String) throws -> [DirEntry] {
         let abs = absolute(key)
-        let files = try FS.walkFiles(abs)
-        return try files.map { rel, i in
-            DirEntry(path: rel, hash: try hashFile(key + "/" + rel, abs: abs + "/" + rel, info: i), size: i.size,
-                     mode: (i.mode & 0o111) != 0 ? 0o755 : 0o644)
+        return try entries(key, abs: abs, files: try FS.walkFiles(abs))
+    }
+
+    /// Hashes the files of a folder (those the state DB does not know), split across cores.
+    private func entries(_ key: String, abs: String, files: [(String, FS.Info)]) throws -> [DirEntry] {
+        var entries = [DirEntry](repeating: DirEntry(path: "", hash: "", size: 0, mode: 0), count: files.count)
+        try entries.withUnsafeMutableBufferPointer { out in
+            let out = UnsafeMutableSendableBuffer(out)
+            try Parallel.forEachSlice(files.count) { range in
+                for k in range {
+                    let (rel, i) = files[k]
+                    out[k] = DirEntry(path: rel, hash: try hashFile(key + "/" + rel, abs: abs + "/" + rel, info: i),
+                                      size: i.size, mode: (i.mode & 0o111) != 0 ? 0o755 : 0o644)
+                }
+            }
         }
+        return entries
     }
 }
