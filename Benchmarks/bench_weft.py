@@ -4,6 +4,7 @@
 usage: Benchmarks/bench_weft.py --weft .build/release/weft --scratch DIR --lock LOCKFILE
                                 [--parts pipeline,parallel,data] [--sizes 100,500] [--reps 3]
                                 [--json OUT.json] [--md OUT.md]
+       Benchmarks/bench_weft.py --table-from OUT.json [--md OUT.md]   (table only)
 
 Pipelines come from the shared `gen_workspace.py --no-dvc` (identical dvc.yaml,
 params.yaml and inputs to the ones DVC was measured on), timed with the shared
@@ -185,11 +186,95 @@ def data(bl, a, bench, env, res):
     res["data"] = out
 
 
+# DVC 3.67.1's figures on this machine, from ../shared/bench/dvc/RESULTS.md (medians of 3).
+DVC = {
+    "status500": 2.213, "noop500": 6.25, "first500": 327.0, "first100": 16.4, "leaf500": 8.05, "param500": 8.13,
+    "wide_status500": 1.957, "wide_noop500": 4.57, "wide_first500": 257.0,
+    "sleep8": 8.94, "rss_status500": 62,
+    "big_hardlink": 2.046, "big_copy": 6.644, "smalls_hardlink": 4127, "smalls_copy": 1469,
+    "co_smalls_hardlink": 8151, "co_smalls_copy": 1214,
+    "status_both_hardlink": 0.685, "status_both_copy": 0.766, "status_co_hardlink": 0.740, "status_co_copy": 0.787,
+}
+
+
+def table(res):
+    """The README's benchmark table: DVC's figure, Weft's, the ratio, and the issue's bar."""
+    pipe = {(c["shape"], c["n"]): c for c in res.get("pipeline", [])}
+    rows = []
+
+    def ms(x):
+        return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
+
+    def row(what, dvc, weft, ratio, bar, ok):
+        rows.append(f"| {what} | {dvc} | {weft} | {ratio} | {bar} | {'yes' if ok else '**no**'} |")
+
+    c5, c1 = pipe.get(("chain", 500)), pipe.get(("chain", 100))
+    if c5:
+        st, no, fi, lf, pa = (c5[k]["median"] for k in ("c_status", "b_noop_repro", "a_first_repro",
+                                                          "d_leaf_input_repro", "e_param_repro"))
+        row("no-op `status`, 500-stage chain", ms(DVC["status500"]), ms(st), f"{DVC['status500'] / st:.0f}×",
+            "≥ 50× (≤ 45 ms)", st <= 0.045)
+        row("no-op `repro`, 500-stage chain", ms(DVC["noop500"]), ms(no), f"{DVC['noop500'] / no:.0f}×",
+            "≥ 50× (≤ 125 ms)", no <= 0.125)
+        row("first full `repro`, 500-stage chain", ms(DVC["first500"]), ms(fi), f"{DVC['first500'] / fi:.0f}×",
+            "≥ 20×", DVC["first500"] / fi >= 20)
+        if c1:
+            p1, p5 = c1["per_stage_s"], c5["per_stage_s"]
+            row("time per stage of the first `repro`, chain at 100 / 500", "164 / 654 ms",
+                f"{p1 * 1000:.1f} / {p5 * 1000:.1f} ms", f"{0.164 / p1:.0f}× / {0.654 / p5:.0f}×",
+                "linear", p5 <= 1.5 * p1)
+        row("one leaf input changed, 500-stage chain", ms(DVC["leaf500"]), ms(lf), f"{DVC['leaf500'] / lf:.0f}×",
+            "≥ 20×", DVC["leaf500"] / lf >= 20)
+        row("one param changed, 500-stage chain", ms(DVC["param500"]), ms(pa), f"{DVC['param500'] / pa:.0f}×",
+            "—", True)
+        rss = c5["c_status"]["maxrss_mib"]
+        row("peak memory of no-op `status`, 500 stages", f"{DVC['rss_status500']} MiB", f"{rss:.1f} MiB",
+            f"{DVC['rss_status500'] / rss:.1f}×", "< 50 MiB", rss < 50)
+    w5 = pipe.get(("wide", 500))
+    if w5:
+        for key, k, what in (("wide_status500", "c_status", "no-op `status`"), ("wide_noop500", "b_noop_repro", "no-op `repro`"),
+                             ("wide_first500", "a_first_repro", "first full `repro`")):
+            x = w5[k]["median"]
+            row(f"{what}, 500 independent stages", ms(DVC[key]), ms(x), f"{DVC[key] / x:.0f}×", "—", True)
+    par = res.get("parallel")
+    if par:
+        x = par["median"]
+        row("8 independent `sleep 1` stages, `-j 8`", f"{DVC['sleep8']:.2f} s (serial)", ms(x),
+            f"{DVC['sleep8'] / x:.1f}×", "< 1.3 s", x < 1.3)
+    data = res.get("data", {})
+    big = "cache big file (repro: mv + hash + store + link)"
+    for ct in ("hardlink", "copy"):
+        d = data.get(ct)
+        if not d:
+            continue
+        b = d[big]
+        gbs = b["GB_per_s"]
+        dvc_b = DVC["big_" + ct]
+        row(f"cache a 1 GiB file ({ct}): hash + store + link back", f"{dvc_b:.2f} s ({1.073741824 / dvc_b:.2f} GB/s)",
+            f"{b['median']:.2f} s ({gbs:.2f} GB/s)", f"{dvc_b / b['median']:.1f}×",
+            "≥ 1.5 GB/s" if ct == "hardlink" else "—", gbs >= 1.5 if ct == "hardlink" else True)
+        sm = d["cache dir of small files (repro)"]["files_per_s"]
+        co = d["checkout dir of small files (deleted)"]["files_per_s"]
+        row(f"cache a folder of 10,000 4 KiB files ({ct})", f"{DVC['smalls_' + ct]:,} files/s", f"{sm:,.0f} files/s",
+            f"{sm / DVC['smalls_' + ct]:.0f}×", "≥ 20k files/s", sm >= 20000)
+        row(f"check out that folder after deleting it ({ct})", f"{DVC['co_smalls_' + ct]:,} files/s", f"{co:,.0f} files/s",
+            f"{co / DVC['co_smalls_' + ct]:.0f}×", "≥ 20k files/s", co >= 20000)
+        st = d["status, unchanged (both)"]["median"]
+        row(f"`status` with both unchanged ({ct})", ms(DVC["status_both_" + ct]), ms(st),
+            f"{DVC['status_both_' + ct] / st:.0f}×", "< 0.1 s", st < 0.1)
+        st2 = d["status after checkout"]["median"]
+        row(f"`status` right after both were checked out ({ct})", ms(DVC["status_co_" + ct]), ms(st2),
+            f"{DVC['status_co_' + ct] / st2:.0f}×", "—", True)
+    head = ["| what (2 cores, ext4, medians of 3) | DVC 3.67.1 | Weft | Weft faster by | bar | met |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    return "\n".join(head + rows) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weft", required=True)
-    ap.add_argument("--scratch", required=True)
-    ap.add_argument("--lock", required=True)
+    ap.add_argument("--weft")
+    ap.add_argument("--scratch")
+    ap.add_argument("--lock")
     ap.add_argument("--shared", default=SHARED)
     ap.add_argument("--parts", default="pipeline,parallel,data")
     ap.add_argument("--shapes", default="chain")
@@ -200,7 +285,19 @@ def main():
     ap.add_argument("--file-kib", type=int, default=4)
     ap.add_argument("--cache-types", default="hardlink,copy")
     ap.add_argument("--json")
+    ap.add_argument("--md", help="also write the README's benchmark table here")
+    ap.add_argument("--table-from", help="only print the table of an earlier --json result")
     a = ap.parse_args()
+    if a.table_from:
+        with open(a.table_from) as f:
+            text = table(json.load(f))
+        if a.md:
+            with open(a.md, "w") as f:
+                f.write(text)
+        print(text, end="")
+        return
+    if not (a.weft and a.scratch and a.lock):
+        ap.error("--weft, --scratch and --lock are required to run the benchmarks")
     a.weft = os.path.abspath(a.weft)
     a.scratch = os.path.abspath(a.scratch)
     os.makedirs(a.scratch, exist_ok=True)
@@ -221,6 +318,9 @@ def main():
         with open(a.json, "w") as f:
             f.write(text)
     print(text)
+    if a.md:
+        with open(a.md, "w") as f:
+            f.write(table(res))
 
 
 if __name__ == "__main__":

@@ -305,4 +305,41 @@ struct StorageTests {
         #expect(third.nfiles == 3)
         #expect(try hasher.manifest("dir").map(\.path) == ["a", "b/c", "b/new"])
     }
+
+    @Test("paths restored by copy are remembered, so the next status reads nothing back")
+    func checkoutRemembersHashes() throws {
+        let d = try TempDir()
+        try d.write("proj/dir/a", "alpha")
+        try d.write("proj/dir/b/c", "gamma")
+        try d.write("proj/f.txt", "file")
+        let state = try StateDB(path: d.file("state.db"))
+        let hasher = PathHasher(root: d.file("proj"), state: state)
+        let store = ObjectStore(dir: d.file("cache"), linkTypes: [.copy])
+        let dirInfo = try #require(try hasher.hash("dir"))
+        let fileInfo = try #require(try hasher.hash("f.txt"))
+        try store.store(dir: d.file("proj/dir"), entries: try hasher.manifest("dir"), id: dirInfo.hash)
+        try store.store(file: d.file("proj/f.txt"), hash: fileInfo.hash)
+        try FS.remove(d.file("proj/dir"))
+        try FS.remove(d.file("proj/f.txt"))
+
+        let manifest = try #require(try store.checkout(hash: dirInfo.hash, to: d.file("proj/dir")))
+        #expect(manifest.map(\.path) == ["a", "b/c"])
+        #expect(try store.checkout(hash: fileInfo.hash, to: d.file("proj/f.txt")) == nil)
+        try hasher.remember("dir", dirInfo, manifest: manifest)
+        try hasher.remember("f.txt", fileInfo, manifest: nil)
+
+        // Fresh copies are new inodes; both are answered from the state DB without a manifest build.
+        let (again, built) = try hasher.hashDir("dir", abs: d.file("proj/dir"))
+        #expect(again == dirInfo)
+        #expect(built == nil, "a restored folder must not be rehashed")
+        let fi = try #require(FS.info(d.file("proj/f.txt")))
+        #expect(state.fileHash("f.txt", fi) == fileInfo.hash)
+        let ci = try #require(FS.info(d.file("proj/dir/b/c")))
+        #expect(state.fileHash("dir/b/c", ci) == ContentHash.of("gamma"))
+
+        // A folder that does not match its manifest is not remembered.
+        try d.write("proj/dir/extra", "x")
+        try hasher.remember("dir", dirInfo, manifest: manifest)
+        #expect(try hasher.hash("dir") != dirInfo)
+    }
 }

@@ -99,7 +99,8 @@ public func checkoutOutputs(_ ws: Workspace, targets: [String], force: Bool, con
             let now = try ws.hasher.hash(o.key)
             if now?.hash == rec.info.hash { continue }
             do {
-                try ws.store.checkout(hash: rec.info.hash, to: abs)
+                let manifest = try ws.store.checkout(hash: rec.info.hash, to: abs)
+                try ws.hasher.remember(o.key, rec.info, manifest: manifest)
                 console.line((now == nil ? "A       " : "M       ") + o.key)
                 restored += 1
             } catch {

@@ -255,7 +255,8 @@ public final class Executor: @unchecked Sendable {
                outs.map(\.path) == stage.outs.map(\.path) {
                 for (o, rec) in zip(stage.outs, outs) {
                     if check.outs.first(where: { $0.0.key == o.key })?.1?.hash != rec.info.hash {
-                        try ws.store.checkout(hash: rec.info.hash, to: ws.hasher.absolute(o.key))
+                        let manifest = try ws.store.checkout(hash: rec.info.hash, to: ws.hasher.absolute(o.key))
+                        try ws.hasher.remember(o.key, rec.info, manifest: manifest)
                     }
                 }
                 try lockFile.record(stage.name, LockEntry(definition: LockEntry.definition(of: stage), deps: check.deps, params: check.params,

@@ -162,7 +162,9 @@ public final class ObjectStore: @unchecked Sendable {
     }
 
     /// Restores a file or folder (by hash) at `abs`, replacing whatever is there.
-    public func checkout(hash: String, to abs: String) throws {
+    /// Returns a folder's manifest (nil for a file).
+    @discardableResult
+    public func checkout(hash: String, to abs: String) throws -> [DirEntry]? {
         if hash.hasSuffix(".dir") {
             let entries = try DirManifest.decode(try get(hash), origin: hash)
             for e in entries where !contains(e.hash) {
@@ -197,7 +199,7 @@ public final class ObjectStore: @unchecked Sendable {
                 try? FS.remove(tmp)
                 throw WeftError.io(path: abs, message: "cannot restore: \(FS.errorText())", hint: "")
             }
-            return
+            return entries
         }
         let obj = path(hash)
         guard FS.exists(obj) else {
@@ -207,6 +209,7 @@ public final class ObjectStore: @unchecked Sendable {
         if !FS.exists(parent) { try FS.makeDirs(parent) }
         if let i = FS.info(abs, follow: false), i.isDir { try FS.remove(abs) }
         try link(object: obj, to: abs, replacing: true)
+        return nil
     }
 
     /// Gives an output back to the user as a private writable copy (for `persist` outs,

@@ -43,6 +43,19 @@ public final class PathHasher: @unchecked Sendable {
     /// when it had to be built.
     public func hashDir(_ key: String, abs: String) throws -> (HashInfo, [DirEntry]?) {
         let files = try FS.walkFiles(abs)
+        let (fingerprint, total) = Self.fingerprint(files)
+        if let (h, size, n) = state.dirHash(key, fingerprint: fingerprint) {
+            return (HashInfo(hash: h, size: size, nfiles: n), nil)
+        }
+        let entries = try entries(key, abs: abs, files: files)
+        let id = DirManifest.id(DirManifest.encode(entries))
+        state.setDirHash(key, fingerprint: fingerprint, hash: id, size: total, nfiles: files.count)
+        return (HashInfo(hash: id, size: total, nfiles: files.count), entries)
+    }
+
+    /// What a folder's files look like on disk (paths, inodes, sizes, mtimes, exec bits):
+    /// equal fingerprints mean an unchanged folder. Also returns the total size.
+    private static func fingerprint(_ files: [(String, FS.Info)]) -> (String, Int64) {
         var fp = ""
         fp.reserveCapacity(files.count * 48)
         var total: Int64 = 0
@@ -53,14 +66,30 @@ public final class PathHasher: @unchecked Sendable {
             fp += "\u{0}\(i.inode) \(i.size) \(i.mtimeNs) \(i.mode & 0o111 != 0 ? 1 : 0)\n"
             total += i.size
         }
-        let fingerprint = ContentHash.of(fp)
-        if let (h, size, n) = state.dirHash(key, fingerprint: fingerprint) {
-            return (HashInfo(hash: h, size: size, nfiles: n), nil)
+        return (ContentHash.of(fp), total)
+    }
+
+    /// Records the hash of a path just restored from the cache (`manifest`: the folder's
+    /// entries), so that the next `status` need not read back what was just written —
+    /// with copies, every restored file is a new inode the state DB has never seen.
+    public func remember(_ key: String, _ info: HashInfo, manifest: [DirEntry]?) throws {
+        let abs = absolute(key)
+        guard let manifest else {
+            if let i = FS.info(abs), !i.isDir, i.size == info.size { state.setFileHash(key, i, info.hash) }
+            return
         }
-        let entries = try entries(key, abs: abs, files: files)
-        let id = DirManifest.id(DirManifest.encode(entries))
-        state.setDirHash(key, fingerprint: fingerprint, hash: id, size: total, nfiles: files.count)
-        return (HashInfo(hash: id, size: total, nfiles: files.count), entries)
+        let files = try FS.walkFiles(abs)
+        guard files.count == manifest.count else { return }
+        let byPath = Dictionary(manifest.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [(String, FS.Info, String)] = []
+        rows.reserveCapacity(files.count)
+        for (rel, i) in files {
+            guard let e = byPath[rel], e.size == i.size else { return }
+            rows.append((key + "/" + rel, i, e.hash))
+        }
+        for (path, i, hash) in rows { state.setFileHash(path, i, hash) }
+        let (fingerprint, total) = Self.fingerprint(files)
+        state.setDirHash(key, fingerprint: fingerprint, hash: info.hash, size: total, nfiles: files.count)
     }
 
     /// The manifest of a folder (hashing what changed).
