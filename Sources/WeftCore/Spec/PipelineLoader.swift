@@ -13,7 +13,7 @@ public struct PipelineFile: Sendable {
     public var stages: [Stage]
     /// Top-level `metrics:` and `plots:` (root-relative), for `metrics`/`plots` commands.
     public var metrics: [String]
-    public var plots: [String]
+    public var plots: [(path: String, options: PlotOptions)]
 
     /// `dvc.yaml` → `dvc.lock`, `pipelines/x.json` → `pipelines/x.lock`.
     public static func lockPath(for path: String) -> String {
@@ -83,16 +83,58 @@ public struct PipelineLoader {
             }
         }
         let interp = Interpolator(context: context)
-        func topPaths(_ key: String) throws -> [String] {
+        func topPaths(_ key: String) throws -> [(String, PlotOptions)] {
             guard let n = doc[key] else { return [] }
             let node = try interp.apply(n)
-            return (node.items ?? []).compactMap { item in
-                let p = item.string ?? item.entries?.first?.key
-                return p.flatMap { RelPath.join(baseDir, $0) }
+            return try (node.items ?? []).compactMap { item in
+                if let p = item.string { return RelPath.join(baseDir, p).map { ($0, PlotOptions()) } }
+                guard let e = item.entries?.first else { return nil }
+                let options = key == "plots" ? try Self.plotOptions(e.value.entries ?? [], of: e.key, context: "plots") : PlotOptions()
+                return RelPath.join(baseDir, e.key).map { ($0, options) }
             }
         }
         return PipelineFile(path: path, stem: stem, lockPath: lockPath, baseDir: baseDir, stages: stages,
-                            metrics: try topPaths("metrics"), plots: try topPaths("plots"))
+                            metrics: try topPaths("metrics").map(\.0), plots: try topPaths("plots"))
+    }
+
+    /// Reads `x`, `y`, `template`, `title`, `x_label`, `y_label` of a plots entry.
+    static func plotOptions(_ entries: [Node.Entry], of path: String, context: String) throws -> PlotOptions {
+        var o = PlotOptions()
+        func text(_ e: Node.Entry) throws -> String {
+            guard let t = e.value.value.interpolationText, case .scalar = e.value.kind else {
+                throw WeftError.spec(loc: e.value.loc, message: "\(context): '\(e.key)' of plot '\(path)' must be a string", hint: "")
+            }
+            return t
+        }
+        for e in entries {
+            switch e.key {
+            case "x": o.x = try text(e)
+            case "y":
+                if let items = e.value.items {
+                    o.y = try items.map { i in
+                        guard let t = i.value.interpolationText, case .scalar = i.kind else {
+                            throw WeftError.spec(loc: i.loc, message: "\(context): each 'y' column of plot '\(path)' must be a string", hint: "")
+                        }
+                        return t
+                    }
+                } else {
+                    o.y = [try text(e)]
+                }
+            case "template":
+                let t = try text(e)
+                guard PlotOptions.templates.contains(t) else {
+                    throw WeftError.spec(loc: e.value.loc, message: "\(context): unknown plot template '\(t)' for '\(path)'",
+                                         hint: [didYouMean(t, PlotOptions.templates), "allowed: " + PlotOptions.templates.joined(separator: ", ")]
+                                            .filter { !$0.isEmpty }.joined(separator: "; "))
+                }
+                o.template = t
+            case "title": o.title = try text(e)
+            case "x_label": o.xLabel = try text(e)
+            case "y_label": o.yLabel = try text(e)
+            default: break
+            }
+        }
+        return o
     }
 
     static func validateName(_ name: String, at loc: SourceLoc) throws {
@@ -327,10 +369,12 @@ public struct PipelineLoader {
             for o in try list(field) {
                 var path: String
                 var cache = true, persist = false
+                var plot: PlotOptions? = kind == .plots ? PlotOptions() : nil
                 if let p = o.string {
                     path = p
                 } else if let e = o.entries, e.count == 1 {
                     path = e[0].key
+                    if kind == .plots { plot = try Self.plotOptions(e[0].value.entries ?? [], of: path, context: "stage '\(name)'") }
                     for opt in e[0].value.entries ?? [] {
                         let allowed = kind == .plots ? Self.plotKeys : Self.outKeys
                         guard allowed.contains(opt.key) else {
@@ -352,7 +396,7 @@ public struct PipelineLoader {
                 }
                 let k = try key(for: path, at: o.loc, output: true)
                 while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-                outs.append(.init(path: path, key: k, cache: cache, persist: persist, kind: kind, loc: o.loc))
+                outs.append(.init(path: path, key: k, cache: cache, persist: persist, kind: kind, loc: o.loc, plot: plot))
             }
         }
 

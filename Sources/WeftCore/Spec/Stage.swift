@@ -26,6 +26,8 @@ public struct Stage: Sendable {
         public var persist: Bool
         public var kind: Kind
         public var loc: SourceLoc
+        /// How to draw it, for `plots` outputs.
+        public var plot: PlotOptions? = nil
     }
 
     /// Parameter values the stage depends on: some keys of one params file.
@@ -63,4 +65,30 @@ public struct Stage: Sendable {
 
     /// The name a foreach/matrix group is addressed by (`train` for `train@a`).
     public var groupName: String { String(name.prefix(while: { $0 != "@" })) }
+}
+
+/// How a plots file is drawn (DVC's plot properties): which columns, which chart.
+public struct PlotOptions: Sendable, Equatable {
+    /// Column for the x axis; nil draws against the row index (`step`).
+    public var x: String?
+    /// Columns for the y axis; empty means the last numeric column.
+    public var y: [String]
+    /// `linear` (default), `simple`, `scatter`, `smooth`, `confusion`, `confusion_normalized`.
+    public var template: String
+    public var title: String?
+    public var xLabel: String?
+    public var yLabel: String?
+
+    public init(x: String? = nil, y: [String] = [], template: String = "linear", title: String? = nil,
+                xLabel: String? = nil, yLabel: String? = nil) {
+        self.x = x
+        self.y = y
+        self.template = template
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+    }
+
+    /// The templates `plots show` can draw.
+    public static let templates = ["linear", "simple", "scatter", "smooth", "confusion", "confusion_normalized"]
 }
