@@ -16,11 +16,12 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
             dependencies: [
-                "CSQLite", "CWeftSys",
+                "CSQLite", "CGit2", "CWeftSys",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
@@ -38,7 +39,7 @@ let package = Package(
             ]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
         .testTarget(name: "WeftStagesTests", dependencies: ["WeftStages"]),
-        .testTarget(name: "WeftCLITests", dependencies: ["weft"]),
+        .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

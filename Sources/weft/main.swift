@@ -40,7 +40,8 @@ struct Weft: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weft",
         abstract: "Declarative pipelines for fine-tuning language models: reruns only what changed, in parallel, cached.",
-        subcommands: [Init.self, Repro.self, Status.self, Dag.self, Stages.self, CacheCommand.self, GC.self, Checkout.self, ExecStage.self])
+        subcommands: [Init.self, Repro.self, Status.self, Dag.self, Stages.self, CacheCommand.self, GC.self, Checkout.self,
+                      Exp.self, ParamsCommand.self, MetricsCommand.self, ExecStage.self])
 }
 
 struct Init: ParsableCommand {
@@ -66,9 +67,13 @@ struct Repro: ParsableCommand {
     @Flag(name: [.customShort("k"), .long], help: "After a failure, let independent branches finish.") var keepGoing = false
     @Flag(name: .long, help: "Do not restore outputs from earlier runs with the same inputs.") var noRunCache = false
     @Flag(name: .long, help: "Fail at once if another weft process holds the workspace.") var noWait = false
+    @Option(name: .long, help: "Reproduce this git revision in a temporary checkout and compare with its lock.") var rev: String?
+    @Flag(name: .long, help: "With --rev: exit non-zero if any output differs, naming the non-deterministic stage.") var verify = false
 
     func run() throws {
+        if let rev { guarded { try reproduceRev(rev) } }
         guarded {
+            if verify { throw WeftError.usage(message: "--verify needs --rev REV") }
             let ws = try openWorkspace(file: file)
             let console = Console()
             let lock = try WorkspaceLock(weftDir: ws.weftDir, noWait: noWait, onWait: { console.error($0) })
@@ -101,6 +106,32 @@ struct Repro: ParsableCommand {
             }
             return 0
         }
+    }
+}
+
+extension Repro {
+    func reproduceRev(_ rev: String) throws -> Int32 {
+        for (set, flag) in [(file != nil, "-f"), (singleItem, "--single-item"), (downstream, "--downstream"), (dry, "--dry"), (keepGoing, "--keep-going")] where set {
+            throw WeftError.usage(message: "\(flag) does not combine with --rev (every selected stage of the revision runs)")
+        }
+        let vp = try VersionedProject(root: try projectRoot(), catalog: try BuiltinRegistry.catalog(), for: "repro --rev")
+        let console = Console()
+        let children = ChildRegistry()
+        let signals = installSignalHandlers(children, console: console)
+        let report = try reproduceRevision(vp, rev: rev, targets: targets, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                           console: console, children: children, launcher: builtinLauncher)
+        _ = signals
+        console.clearStatus()
+        print(renderReproduction(report))
+        for f in report.failures { console.error("ERROR: " + f) }
+        if report.interrupted { return 130 }
+        if !report.failures.isEmpty { return 1 }
+        if verify && report.mismatches > 0 {
+            console.error("ERROR: \(report.mismatches) output(s) of \(rev) did not reproduce"
+                          + (report.nondeterministic.map { "; first non-deterministic stage: '\($0)'" } ?? ""))
+            return 1
+        }
+        return 0
     }
 }
 
@@ -234,13 +265,19 @@ struct CacheCommand: ParsableCommand {
 struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove cache objects no lock file in the workspace references.")
     @Flag(help: "Only report what would be removed.") var dry = false
+    @Flag(help: "Also keep everything any commit's lock files and any experiment reference.") var allCommits = false
     @Flag(help: "Fail at once if another weft process holds the workspace.") var noWait = false
     func run() throws {
         guarded {
             let ws = try openWorkspace(file: nil)
             let lock = try WorkspaceLock(weftDir: ws.weftDir, noWait: noWait, onWait: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
             defer { lock.release() }
-            let r = try collectGarbage(ws, dry: dry)
+            var keep = Set<String>()
+            if allCommits {
+                let vp = try VersionedProject(root: ws.root, catalog: try BuiltinRegistry.catalog(), for: "gc --all-commits")
+                keep = try objectsReferencedByHistory(vp, store: ws.store)
+            }
+            let r = try collectGarbage(ws, dry: dry, alsoKeep: keep)
             let mb = String(format: "%.1f MiB", Double(r.bytes) / 1_048_576)
             print((dry ? "Would remove" : "Removed") + " \(r.removedObjects.count) objects (\(mb)), \(r.removedRuns) run-cache entries, \(r.strayTemp) temp files.")
             return 0
@@ -249,15 +286,23 @@ struct GC: ParsableCommand {
 }
 
 struct Checkout: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Restore missing or modified outputs from the cache, as the lock files record them.")
+    static let configuration = CommandConfiguration(abstract: "Restore missing or modified outputs from the cache, as the lock files (or those of --rev) record them.")
     @Argument var targets: [String] = []
     @Option(name: .shortAndLong, help: "Use only this pipeline file.") var file: String?
+    @Option(help: "Restore the outputs this git revision (or experiment) recorded.") var rev: String?
+    @Flag(help: "With --rev: overwrite modified outputs even if their contents are not in the cache.") var force = false
     @Flag(help: "Fail at once if another weft process holds the workspace.") var noWait = false
     func run() throws {
         guarded {
             let ws = try openWorkspace(file: file)
             let lock = try WorkspaceLock(weftDir: ws.weftDir, noWait: noWait, onWait: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
             defer { lock.release() }
+            if let rev {
+                let vp = try VersionedProject(root: ws.root, catalog: try BuiltinRegistry.catalog(), for: "checkout --rev")
+                let n = try checkoutRevision(vp, ws: ws, rev: rev, targets: targets, force: force, console: Console(liveStatus: false))
+                print(n == 0 ? "The workspace already has every output of \(rev)." : "Restored \(n) outputs of \(rev).")
+                return 0
+            }
             let n = try checkoutOutputs(ws, targets: targets, force: true, console: Console(liveStatus: false))
             print(n == 0 ? "Everything is already checked out." : "Restored \(n) outputs.")
             return 0

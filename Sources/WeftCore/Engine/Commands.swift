@@ -141,8 +141,9 @@ public struct GCReport: Sendable {
 
 /// `weft gc`: removes objects no lock file references, run-cache entries that point at
 /// removed objects, and leftover temp files of killed runs.
-public func collectGarbage(_ ws: Workspace, dry: Bool) throws -> GCReport {
-    let keep = try referencedObjects(ws)
+/// `alsoKeep`: objects referenced elsewhere (every commit's locks with `--all-commits`).
+public func collectGarbage(_ ws: Workspace, dry: Bool, alsoKeep: Set<String> = []) throws -> GCReport {
+    let keep = try referencedObjects(ws).union(alsoKeep)
     var removed: [String] = []
     var bytes: Int64 = 0
     for h in try ws.store.allObjects() where !keep.contains(h) {

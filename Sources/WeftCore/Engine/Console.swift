@@ -7,14 +7,23 @@ import Glibc
 /// (running stages, done, skipped, elapsed), redrawn under every printed line; when
 /// stdout is not a terminal it prints plain lines only.
 public final class Console: @unchecked Sendable {
-    private let mutex = NSLock()
+    /// One lock for every console in the process: runs side by side never interleave a line.
+    private static let shared = NSLock()
+    private var mutex: NSLock { Self.shared }
     public let isTTY: Bool
+    /// Put before every line (`[exp-name] ` when experiments run side by side).
+    public let prefix: String
     private var statusText = ""
     private var statusShown = false
     public var quiet = false
 
-    public init(liveStatus: Bool = true) {
-        isTTY = liveStatus && isatty(1) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    public init(liveStatus: Bool = true, prefix: String = "") {
+        isTTY = prefix.isEmpty && liveStatus && isatty(1) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        self.prefix = prefix
+    }
+
+    private func prefixed(_ s: String) -> String {
+        prefix.isEmpty ? s : s.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")
     }
 
     /// Prints one line (or several) to stdout.
@@ -22,7 +31,7 @@ public final class Console: @unchecked Sendable {
         mutex.lock()
         defer { mutex.unlock() }
         clearStatusLocked()
-        write(1, s + "\n")
+        write(1, prefixed(s) + "\n")
         drawStatusLocked()
     }
 
@@ -31,18 +40,18 @@ public final class Console: @unchecked Sendable {
         mutex.lock()
         defer { mutex.unlock() }
         clearStatusLocked()
-        write(2, s + "\n")
+        write(2, prefixed(s) + "\n")
         drawStatusLocked()
     }
 
     /// Writes raw bytes of a stage's output, each line prefixed.
-    public func stream(prefix: String, _ text: Substring) {
+    public func stream(prefix stagePrefix: String, _ text: Substring) {
         mutex.lock()
         defer { mutex.unlock() }
         clearStatusLocked()
         var out = ""
         for l in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
-            out += prefix + l + "\n"
+            out += prefix + stagePrefix + l + "\n"
         }
         write(1, out)
         drawStatusLocked()

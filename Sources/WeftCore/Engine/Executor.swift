@@ -13,7 +13,48 @@ public struct ReproOptions: Sendable {
     public var keepGoing = false
     public var noRunCache = false
     public var jobs = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Slots shared with other runs in this process (experiments run side by side);
+    /// nil gives the run its own `jobs` slots.
+    public var pool: SlotPool? = nil
     public init() {}
+}
+
+/// Scheduler slots shared by several executors, so that runs side by side never hold
+/// more than `capacity` slots in total.
+public final class SlotPool: @unchecked Sendable {
+    public let capacity: Int
+    private var free: Int
+    private var waiters: [@Sendable () -> Void] = []
+    private let mutex = NSLock()
+
+    public init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        free = self.capacity
+    }
+
+    func tryAcquire(_ n: Int) -> Bool {
+        mutex.lock()
+        defer { mutex.unlock() }
+        guard free >= n else { return false }
+        free -= n
+        return true
+    }
+
+    /// Gives slots back and wakes every executor waiting for some. Call with no lock held:
+    /// the wake-up takes each executor's own lock.
+    func release(_ n: Int) {
+        mutex.lock()
+        free += n
+        let wake = waiters
+        mutex.unlock()
+        for w in wake { w() }
+    }
+
+    func onRelease(_ w: @escaping @Sendable () -> Void) {
+        mutex.lock()
+        waiters.append(w)
+        mutex.unlock()
+    }
 }
 
 /// How a stage ended in one `repro`.
@@ -73,7 +114,6 @@ public final class Executor: @unchecked Sendable {
     private let cond = NSCondition()
     private var outcome: [Int: StageOutcome] = [:]
     private var running: [Int: Date] = [:]
-    private var usedSlots = 0
     private var heldMutex = Set<String>()
     private var stopping = false
     private var errors: [String] = []
@@ -107,7 +147,14 @@ public final class Executor: @unchecked Sendable {
         recoverInterruptedRuns()
 
         let inSelection = Set(selected)
-        let jobs = max(1, options.jobs)
+        let pool = options.pool ?? SlotPool(capacity: options.jobs)
+        let jobs = pool.capacity
+        pool.onRelease { [weak self] in
+            guard let self else { return }
+            self.cond.lock()
+            self.cond.broadcast()
+            self.cond.unlock()
+        }
         var pending = selected
         var statusTimer: DispatchSourceTimer?
         if console.isTTY {
@@ -139,9 +186,8 @@ public final class Executor: @unchecked Sendable {
                     let s = graph.stages[i]
                     let upDone = graph.upstream[i].allSatisfy { u in !inSelection.contains(u) || outcome[u] != nil && running[u] == nil }
                     let need = min(max(1, s.cpus), jobs)
-                    if upDone && usedSlots + need <= jobs && heldMutex.isDisjoint(with: s.mutex) {
+                    if upDone && heldMutex.isDisjoint(with: s.mutex) && pool.tryAcquire(need) {
                         pending.remove(at: k)
-                        usedSlots += need
                         heldMutex.formUnion(s.mutex)
                         running[i] = Date()
                         let upstreamWouldRun = graph.upstream[i].contains { outcome[$0] == .wouldRun }
@@ -150,7 +196,6 @@ public final class Executor: @unchecked Sendable {
                             self.cond.lock()
                             self.outcome[i] = o
                             self.running[i] = nil
-                            self.usedSlots -= need
                             self.heldMutex.subtract(s.mutex)
                             if case .failed(let msg) = o {
                                 self.errors.append(msg)
@@ -158,6 +203,7 @@ public final class Executor: @unchecked Sendable {
                             }
                             self.cond.broadcast()
                             self.cond.unlock()
+                            pool.release(need)
                         }
                         continue
                     }
@@ -165,8 +211,11 @@ public final class Executor: @unchecked Sendable {
                 }
             }
             if running.isEmpty && (pending.isEmpty || stopping) { break }
-            if running.isEmpty && !pending.isEmpty {
-                // Nothing running and nothing startable: only possible if every pending stage is blocked.
+            if running.isEmpty && !pending.isEmpty && !pending.contains(where: { i in
+                graph.upstream[i].allSatisfy { u in !inSelection.contains(u) || outcome[u] != nil }
+            }) {
+                // Nothing running and no pending stage ready: every pending stage is blocked.
+                // (A ready stage waits here only for slots another run in the pool holds.)
                 break
             }
             cond.wait()

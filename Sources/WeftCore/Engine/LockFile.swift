@@ -64,10 +64,11 @@ public final class LockFile: @unchecked Sendable {
 
     /// Loads the lock at `absPath` if it exists. A lock this version cannot read is an error
     /// naming the file (never silently treated as empty, which would rerun everything).
-    public init(path: String, root: String) throws {
+    /// With `bytes`, parses those instead of reading the file (a lock at a git revision).
+    public init(path: String, root: String, bytes given: [UInt8]? = nil) throws {
         self.path = path
         self.absPath = root + "/" + path
-        guard let bytes = FS.read(absPath) else { return }
+        guard let bytes = given ?? FS.read(absPath) else { return }
         let text = String(decoding: bytes, as: UTF8.self)
         // The form Weft writes is read line by line; anything else (hand-edited, or
         // written by DVC) goes through the full YAML parser.

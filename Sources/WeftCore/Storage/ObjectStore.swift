@@ -155,9 +155,14 @@ public final class ObjectStore: @unchecked Sendable {
             }
         }
         guard done else { throw WeftError.io(path: dst, message: "could not link from cache", hint: "add 'copy' to cache.type") }
-        if replacing && rename(target, dst) != 0 {
+        if replacing {
+            if rename(target, dst) != 0 {
+                unlink(target)
+                throw WeftError.io(path: dst, message: "cannot replace: \(FS.errorText())", hint: "")
+            }
+            // rename() between two links of one inode (dst already was a hardlink of the object,
+            // edited in place) succeeds doing nothing: drop the extra link.
             unlink(target)
-            throw WeftError.io(path: dst, message: "cannot replace: \(FS.errorText())", hint: "")
         }
     }
 

@@ -14,6 +14,8 @@ public enum WeftError: Error, CustomStringConvertible, Sendable {
     case usage(message: String)
     /// The cache holds something it should not.
     case cache(message: String, hint: String)
+    /// A git repository problem (no repository, unknown revision, libgit2 failure).
+    case git(message: String, hint: String)
     /// Several errors at once (e.g. several stages failed with --keep-going).
     case multiple([WeftError])
 
@@ -26,6 +28,7 @@ public enum WeftError: Error, CustomStringConvertible, Sendable {
         case let .stageFailed(stage, message): return "stage '\(stage)' failed: \(message)"
         case let .usage(message): return message
         case let .cache(message, hint): return message + (hint.isEmpty ? "" : "\n  hint: \(hint)")
+        case let .git(message, hint): return message + (hint.isEmpty ? "" : "\n  hint: \(hint)")
         case let .multiple(errors): return errors.map(\.description).joined(separator: "\n")
         }
     }

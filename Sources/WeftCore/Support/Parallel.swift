@@ -29,6 +29,8 @@ final class Locked<T>: @unchecked Sendable {
     init(_ v: T) { self.v = v }
     var value: T { lock.lock(); defer { lock.unlock() }; return v }
     func update(_ f: (inout T) -> Void) { lock.lock(); f(&v); lock.unlock() }
+    /// Runs `f` on the value under the lock and returns what it returns.
+    func withLock<R>(_ f: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return f(&v) }
 }
 
 /// A buffer that parallel workers write at disjoint indices.

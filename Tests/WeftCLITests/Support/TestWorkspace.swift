@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeftCore
 
 #if canImport(Glibc)
 import Glibc
@@ -285,4 +286,22 @@ func processGone(_ pid: Int32, within timeout: Double = 5) -> Bool {
         usleep(20_000)
     } while Date() < deadline
     return false
+}
+
+extension TestWorkspace {
+    /// Makes the project a git repository (through libgit2, as the engine uses it). With
+    /// `atParent`, the repository is the folder above, so the project is a subfolder of it.
+    @discardableResult
+    func gitInit(atParent: Bool = false) throws -> GitRepo {
+        try GitRepo.create(at: atParent ? (root as NSString).deletingLastPathComponent : root)
+    }
+
+    /// `git add -A && git commit -m message` in the project's repository.
+    @discardableResult
+    func commit(_ message: String) throws -> GitOID {
+        guard let repo = try GitRepo.discover(from: root) else { throw WeftError.git(message: "no repository at \(root)", hint: "") }
+        return try repo.commitWorkingTree(message: message)
+    }
+
+    var repo: GitRepo? { try? GitRepo.discover(from: root) }
 }
