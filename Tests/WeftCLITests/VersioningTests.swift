@@ -18,6 +18,7 @@ enum VersionedFixture {
               separator: "--\n"
           train:
             cmd: >-
+              awk -v lr=${train.lr} 'BEGIN { exit !(lr > 0) }' || { echo "lr must be positive" >&2; exit 3; };
               [ -z "$SWEEP_LOG" ] || echo "start $(date +%s%N)" >> "$SWEEP_LOG";
               [ -z "$SWEEP_LOG" ] || sleep 0.5;
               awk -v lr=${train.lr} -v n=$(wc -c < joined.txt) 'BEGIN { printf "{\"loss\": %.6f, \"size\": %d}\n", 1/(lr*n), n }' > metrics.json;
@@ -175,5 +176,170 @@ struct RevisionTests {
         #expect(bad.code != 0)
         #expect(bad.err.contains("unknown revision 'no-such-branch'") && bad.err.contains("hint:"), "\(bad)")
         #expect(try ws.run("checkout", "--rev", "nope").err.contains("unknown revision 'nope'"))
+    }
+}
+
+@Suite("versioning: experiments")
+struct ExperimentTests {
+    /// A committed project with the fixture run once.
+    static func project(atParent: Bool = false) throws -> (TestWorkspace, GitRepo) {
+        let ws = try TestWorkspace()
+        let repo = try ws.gitInit(atParent: atParent)
+        try VersionedFixture.install(in: ws)
+        #expect(try ws.run("init").code == 0)
+        #expect(try ws.run("repro").code == 0)
+        try ws.commit("baseline")
+        return (ws, repo)
+    }
+
+    @Test("a sweep of 4 queued experiments runs with -j 2: two at a time, never more stage slots, user's tree untouched")
+    func queuedSweep() throws {
+        let (ws, repo) = try Self.project()
+        let head = try repo.head()
+        let before = ws.files().filter { !$0.hasPrefix(".weft/") && !$0.hasPrefix("cache/") }.map { ($0, ws.bytes($0)) }
+        let lrs = ["0.2", "0.4", "0.5", "0.8"]
+        for (i, lr) in lrs.enumerated() {
+            let q = try ws.run("exp", "run", "--queue", "-S", "train.lr=\(lr)", "-n", "lr\(i)")
+            #expect(q.code == 0, "\(q)")
+        }
+        let queued = try #require(try json(try ws.run("exp", "show", "--json").out) as? [[String: Any]])
+        #expect(queued.filter { $0["state"] as? String == "queued" }.map { $0["name"] as? String } == ["lr0", "lr1", "lr2", "lr3"])
+
+        let log = ws.path("../sweep.log")
+        let r = try ws.run(args: ["exp", "run", "--run-all", "-j", "2"], env: ["SWEEP_LOG": log])
+        #expect(r.code == 0, "\(r)")
+        #expect(r.out.contains("Ran 4 queued experiment(s): 4 succeeded, 0 failed."), "\(r)")
+        // Stage slots across the experiments: at most 2 at once, and 2 did overlap.
+        var events: [(Int, Int)] = []
+        for line in (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, let t = Int(f[1]) { events.append((t, f[0] == "start" ? 1 : -1)) }
+        }
+        #expect(events.count == 8)
+        var running = 0, peak = 0
+        for (_, d) in events.sorted(by: { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }) {
+            running += d
+            peak = max(peak, running)
+        }
+        #expect(peak == 2, "stage overlap across experiments: \(peak)")
+
+        // The user's branch, HEAD and working tree are as they were; only refs/exps/* are new.
+        #expect(try repo.head() == head)
+        for (path, bytes) in before { #expect(ws.bytes(path) == bytes, "\(path) changed") }
+        #expect(try repo.refNames(matching: "refs/exps/*") == ["refs/exps/lr0", "refs/exps/lr1", "refs/exps/lr2", "refs/exps/lr3"])
+        #expect(try repo.refNames(matching: "refs/exps-queue/*").isEmpty)
+
+        // exp show lists all 4 with their params and metrics.
+        let shown = try #require(try json(try ws.run("exp", "show", "--json").out) as? [[String: Any]])
+        #expect(shown.map { $0["name"] as? String } == ["workspace", "master", "lr0", "lr1", "lr2", "lr3"])
+        let size = Int(try #require(ws.read("metrics.json")).split(separator: ":").last!.filter(\.isNumber))!
+        for (i, lr) in lrs.enumerated() {
+            let row = shown[i + 2]
+            #expect(row["state"] as? String == "succeeded")
+            let params = try #require(row["params"] as? [String: Any])
+            #expect((params["train.lr"] as? NSNumber)?.doubleValue == Double(lr))
+            let metrics = try #require(row["metrics"] as? [String: Any])
+            #expect((metrics["loss"] as? NSNumber)?.doubleValue == VersionedFixture.loss(lr: Double(lr)!, size: size))
+        }
+        let md = try ws.run("exp", "show", "--md", "--sort-by", "loss", "--sort-order", "desc", "--only-changed").out
+        #expect(md.contains("| Experiment | rev | state | train.lr | loss |"), "\(md)")
+        let order = md.split(separator: "\n").compactMap { l in ["lr0", "lr1", "lr2", "lr3"].first { l.hasPrefix("| \($0) ") } }
+        #expect(order == ["lr0", "lr1", "lr2", "lr3"], "highest loss (lowest lr) first: \(md)")
+        let csv = try ws.run("exp", "show", "--csv").out
+        #expect(csv.hasPrefix("Experiment,rev,state,train.lr,train.epochs,loss,size"), "\(csv)")
+    }
+
+    @Test("exp apply writes the experiment's params and lock and restores its outputs; status is then clean")
+    func applyRestores() throws {
+        let (ws, _) = try Self.project()
+        #expect(try ws.run("exp", "run", "-S", "train.lr=0.5", "-n", "half").code == 0)
+        let a = try ws.run("exp", "apply", "half")
+        #expect(a.code == 0, "\(a)")
+        #expect(ws.read("params.yaml") == "# knobs\ntrain:\n  lr: 0.5   # learning rate\n  epochs: 3\n", "comments and layout kept")
+        let size = Int(try #require(ws.read("metrics.json")).split(separator: ":").last!.filter(\.isNumber))!
+        #expect(ws.read("metrics.json")?.contains(String(format: "%.6f", VersionedFixture.loss(lr: 0.5, size: size))) == true)
+        #expect(ws.read("model.txt")?.contains("\"loss\"") == true)
+        let st = try ws.run("status")
+        #expect(st.out.contains("Data and pipelines are up to date."), "\(st)")
+        let diff = try ws.run("params", "diff")
+        #expect(diff.out.contains("train.lr") && diff.out.contains("+0.4"), "\(diff)")
+        let mdiff = try ws.run("metrics", "diff", "HEAD", "half", "--json")
+        let m = try #require(try json(mdiff.out) as? [String: [String: Any]])
+        #expect(m["loss"]?["diff"] != nil && m["size"] == nil, "\(mdiff)")
+        #expect(try ws.run("exp", "diff", "master", "half").out.contains("train.lr"))
+        #expect(try ws.run("exp", "branch", "half", "half-branch").code == 0)
+        #expect(try ws.repo?.refTarget("refs/heads/half-branch") == ws.repo?.refTarget("refs/exps/half"))
+        #expect(try ws.run("exp", "remove", "half").code == 0)
+        #expect(try ws.repo?.refNames(matching: "refs/exps/*").isEmpty == true)
+    }
+
+    @Test("exp apply over uncommitted changes to the same files refuses, lists them and changes nothing")
+    func applyRefusesOverUncommitted() throws {
+        let (ws, _) = try Self.project()
+        #expect(try ws.run("exp", "run", "-S", "train.lr=0.5", "-n", "half").code == 0)
+        try ws.write("params.yaml", "# knobs\ntrain:\n  lr: 0.7   # mine\n  epochs: 3\n")
+        let lockBefore = ws.read("pipelines/main.lock")
+        let r = try ws.run("exp", "apply", "half")
+        #expect(r.code != 0)
+        #expect(r.err.contains("uncommitted changes") && r.err.contains("  params.yaml"), "\(r)")
+        #expect(ws.read("params.yaml") == "# knobs\ntrain:\n  lr: 0.7   # mine\n  epochs: 3\n")
+        #expect(ws.read("pipelines/main.lock") == lockBefore)
+    }
+
+    @Test("-S with an unknown key names it; +key adds it; a failed experiment is recorded as failed")
+    func overridesAndFailures() throws {
+        let (ws, _) = try Self.project()
+        let bad = try ws.run("exp", "run", "-S", "train.lrr=0.3")
+        #expect(bad.code != 0)
+        #expect(bad.err.contains("'train.lrr' is not a key of params.yaml") && bad.err.contains("did you mean 'train.lr'"), "\(bad)")
+        #expect(bad.err.contains("-S +train.lrr=0.3"), "\(bad)")
+        #expect(try ws.repo?.refNames(matching: "refs/exps*").isEmpty == true, "nothing recorded")
+        let add = try ws.run("exp", "run", "-S", "+train.warmup=5", "-n", "warm")
+        #expect(add.code == 0, "\(add)")
+        let rows = try #require(try json(try ws.run("exp", "show", "--json").out) as? [[String: Any]])
+        #expect(((rows.last?["params"] as? [String: Any])?["train.warmup"] as? NSNumber)?.intValue == 5)
+
+        // lr = 0 is rejected by the train stage's command: it fails.
+        let failed = try ws.run("exp", "run", "-S", "train.lr=0", "-n", "zero")
+        #expect(failed.code != 0)
+        #expect(failed.out.contains("FAILED at stage 'train'"), "\(failed)")
+        let shown = try ws.run("exp", "show")
+        #expect(shown.out.contains("failed (train)"), "\(shown)")
+        let apply = try ws.run("exp", "apply", "zero")
+        #expect(apply.code != 0 && apply.err.contains("failed at stage 'train'"), "\(apply)")
+        #expect(ws.read("params.yaml")?.contains("lr: 0.1") == true)
+    }
+
+    @Test("experiments work in a subfolder of a repository and in a linked worktree")
+    func subfolderAndWorktree() throws {
+        let (ws, repo) = try Self.project(atParent: true)
+        #expect(repo.relative(ws.root) == "project")
+        let r = try ws.run("exp", "run", "-S", "train.lr=0.25", "-n", "sub")
+        #expect(r.code == 0, "\(r)")
+        #expect(try ws.run("repro", "--rev", "HEAD", "--verify").code == 0)
+        let files = try repo.files(at: try #require(repo.refTarget("refs/exps/sub"))).map(\.path)
+        #expect(files.contains("project/params.yaml") && files.contains("project/pipelines/main.lock"))
+        #expect(try repo.file("project/params.yaml", at: try #require(repo.refTarget("refs/exps/sub")))
+                    .map { String(decoding: $0, as: UTF8.self) }?.contains("lr: 0.25") == true)
+
+        // A linked worktree of the same repository: its own HEAD, shared refs.
+        let wtPath = (ws.root as NSString).deletingLastPathComponent + "/../wt-" + UUID().uuidString.prefix(8)
+        try repo.addWorktree(name: "side", at: wtPath)
+        defer { try? FileManager.default.removeItem(atPath: wtPath) }
+        let wt = try #require(try GitRepo.discover(from: wtPath + "/project"))
+        #expect(wt.workdir == GitRepo.canonical(wtPath))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: weftExecutable)
+        p.arguments = ["exp", "show", "--json"]
+        p.currentDirectoryURL = URL(fileURLWithPath: wtPath + "/project")
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let rows = try #require(try JSONSerialization.jsonObject(with: out) as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String }.contains("sub"), "experiments are shared refs")
+        #expect(rows.map { $0["name"] as? String }.contains("side"), "the worktree's own branch")
     }
 }

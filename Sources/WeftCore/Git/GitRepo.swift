@@ -95,7 +95,8 @@ public final class GitRepo: @unchecked Sendable {
         return try GitRepo(r)
     }
 
-    static func canonical(_ p: String) -> String {
+    /// A path with symlinks resolved and no trailing slash (itself if it does not exist).
+    public static func canonical(_ p: String) -> String {
         var s = p
         while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
         guard let r = realpath(s, nil) else { return s }
