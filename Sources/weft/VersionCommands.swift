@@ -231,3 +231,4 @@ struct MetricsCommand: ParsableCommand {
         }
     }
 }
+

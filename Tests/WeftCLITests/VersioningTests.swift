@@ -154,6 +154,27 @@ struct RevisionTests {
         #expect(ws.read("model.txt") == oldModel)
     }
 
+    @Test("data kept out of git: used when it still has the recorded hash, named when it does not")
+    func ignoredData() throws {
+        let ws = try TestWorkspace()
+        try ws.gitInit()
+        try VersionedFixture.install(in: ws)
+        try ws.write(".gitignore", "/data/\n")
+        #expect(try ws.run("repro").code == 0)
+        try ws.commit("data outside git")
+        let head = try #require(try ws.repo?.head())
+        #expect(try ws.repo?.file("data/raw.txt", at: head) == nil)
+        let ok = try ws.run("repro", "--rev", "HEAD", "--verify")
+        #expect(ok.code == 0, "\(ok)")
+        let e = try ws.run("exp", "run", "-S", "train.lr=0.3", "-n", "ignored-data")
+        #expect(e.code == 0, "\(e)")
+
+        try ws.write("data/raw.txt", "edited since\n")
+        let bad = try ws.run("repro", "--rev", "HEAD")
+        #expect(bad.code != 0)
+        #expect(bad.err.contains("data/raw.txt (input of stage 'prepare'") && bad.err.contains("hint:"), "\(bad)")
+    }
+
     @Test("an unknown revision is named with a hint; outside git the git commands say so and the rest works")
     func badRevisionsAndNoGit() throws {
         let ws = try TestWorkspace()
@@ -268,7 +289,7 @@ struct ExperimentTests {
         #expect(m["loss"]?["diff"] != nil && m["size"] == nil, "\(mdiff)")
         #expect(try ws.run("exp", "diff", "master", "half").out.contains("train.lr"))
         #expect(try ws.run("exp", "branch", "half", "half-branch").code == 0)
-        #expect(try ws.repo?.refTarget("refs/heads/half-branch") == ws.repo?.refTarget("refs/exps/half"))
+        #expect(ws.repo?.refTarget("refs/heads/half-branch") == ws.repo?.refTarget("refs/exps/half"))
         #expect(try ws.run("exp", "remove", "half").code == 0)
         #expect(try ws.repo?.refNames(matching: "refs/exps/*").isEmpty == true)
     }

@@ -32,11 +32,13 @@ func shareCache(with vp: VersionedProject, projectRoot: String) throws {
                            "cache:\n  dir: \(Value.string(c.cacheDir).canonicalJSON)\n  type: [\(types)]\n", sync: false)
 }
 
-/// Restores, from the cache, the inputs a revision's lock recorded that its git tree lacks
-/// (data produced by no stage and not committed). Throws naming every one it cannot.
-func restoreRecordedInputs(_ ws: Workspace, recorded: [String: LockEntry], revision: String) throws {
+/// Restores the inputs a revision's lock recorded that its git tree lacks (data produced by
+/// no stage and not committed): from the cache, or from the workspace when the file there
+/// still has the recorded hash. Throws naming every one it cannot.
+func restoreRecordedInputs(_ ws: Workspace, recorded: [String: LockEntry], revision: String, workspaceRoot: String) throws {
     var missing: [String] = []
     var done = Set<String>()
+    let current = PathHasher(root: workspaceRoot, state: try StateDB(path: workspaceRoot + "/.weft/state.db"))
     for s in ws.project.stages {
         guard let e = recorded[s.id] else { continue }
         for d in s.deps where !FS.exists(ws.hasher.absolute(d.key)) && !done.contains(d.key) {
@@ -44,18 +46,21 @@ func restoreRecordedInputs(_ ws: Workspace, recorded: [String: LockEntry], revis
                 || RelPath.ancestors(d.key).contains { ws.project.graph.producers[$0] != nil }
             if produced { continue }
             guard let rec = e.deps.first(where: { $0.path == d.path }) else { continue }
-            guard ws.store.contains(rec.info.hash) else {
+            if ws.store.contains(rec.info.hash) {
+                try ws.store.checkout(hash: rec.info.hash, to: ws.hasher.absolute(d.key))
+            } else if !d.key.hasPrefix("/"), try current.hash(d.key)?.hash == rec.info.hash {
+                try copyTree(from: current.absolute(d.key), to: ws.hasher.absolute(d.key))
+            } else {
                 missing.append("\(d.key) (input of stage '\(s.id)', \(rec.info.hash.prefix(12))…)")
                 continue
             }
-            try ws.store.checkout(hash: rec.info.hash, to: ws.hasher.absolute(d.key))
             done.insert(d.key)
         }
     }
     if !missing.isEmpty {
-        throw WeftError.cache(message: "revision '\(revision)': inputs that are neither in its git tree nor in the cache:\n"
+        throw WeftError.cache(message: "revision '\(revision)': inputs that are not in its git tree, not in the cache, and not in the workspace as recorded:\n"
                                 + missing.map { "  " + $0 }.joined(separator: "\n"),
-                              hint: "these were never cached here; fetch them into the workspace and run 'weft repro' to cache them")
+                              hint: "put the recorded version of these files back into the workspace (or commit them), then retry")
     }
 }
 
@@ -88,7 +93,7 @@ public func reproduceRevision(_ vp: VersionedProject, rev: String, targets: [Str
         throw WeftError.git(message: "revision '\(rev)' (\(commit.short)) has no lock file entries: nothing was recorded to reproduce",
                             hint: "commit the lock files (pipelines/*.lock, dvc.lock) after 'weft repro'")
     }
-    try restoreRecordedInputs(ws, recorded: recorded, revision: rev)
+    try restoreRecordedInputs(ws, recorded: recorded, revision: rev, workspaceRoot: vp.root)
 
     var o = ReproOptions()
     o.targets = targets
