@@ -164,23 +164,44 @@ struct Exp: ParsableCommand {
     }
 }
 
+/// Two revisions to compare (default: HEAD and the workspace) and how to print them.
+struct DiffArguments: ParsableArguments {
+    @Argument(help: "Revision or experiment (default: HEAD).") var a: String = "HEAD"
+    @Argument(help: "Revision or experiment (default: workspace).") var b: String = "workspace"
+    @OptionGroup var format: FormatFlags
+    @Flag(help: "Also unchanged values.") var all = false
+
+    /// Prints what differs in `kind` (`params` or `metrics`).
+    func run(_ kind: String) -> Never {
+        guarded {
+            let vp = try versionedProject(for: "\(kind) diff")
+            let store = try vp.store()
+            let x = try vp.snapshot(a, store: store), y = try vp.snapshot(b, store: store)
+            let changes = kind == "params" ? diffValues(try x.params(), try y.params(), all: all)
+                                           : diffValues(try x.metrics(), try y.metrics(), all: all)
+            print(renderDiff(changes, from: a, to: b, kind: kind, format: try format.format(csvAllowed: false)))
+            return 0
+        }
+    }
+}
+
+/// The workspace when `revs` is empty (or just `workspace`), else a snapshot per revision.
+func snapshots(_ revs: [String], for what: String) throws -> [Snapshot] {
+    let root = try projectRoot()
+    let catalog = try BuiltinRegistry.catalog()
+    let config = try WorkspaceConfig.load(root: root)
+    let store = ObjectStore(dir: config.cacheDir, linkTypes: config.linkTypes)
+    if revs.isEmpty || revs == ["workspace"] { return [Snapshot(workspace: root, catalog: catalog, store: store)] }
+    let vp = try VersionedProject(root: root, catalog: catalog, for: what)
+    return try revs.map { try vp.snapshot($0, store: store) }
+}
+
 struct ParamsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "params", abstract: "Params across revisions.", subcommands: [Diff.self])
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Params that differ between two revisions (default: HEAD and the workspace).")
-        @Argument var a: String = "HEAD"
-        @Argument var b: String = "workspace"
-        @OptionGroup var format: FormatFlags
-        @Flag(help: "Also unchanged params.") var all = false
-        func run() throws {
-            guarded {
-                let vp = try versionedProject(for: "params diff")
-                let store = try vp.store()
-                let changes = diffValues(try vp.snapshot(a, store: store).params(), try vp.snapshot(b, store: store).params(), all: all)
-                print(renderDiff(changes, from: a, to: b, kind: "params", format: try format.format(csvAllowed: false)))
-                return 0
-            }
-        }
+        @OptionGroup var args: DiffArguments
+        func run() throws { args.run("params") }
     }
 }
 
@@ -188,26 +209,12 @@ struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Metrics across revisions.", subcommands: [Show.self, Diff.self])
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Metrics of the workspace, or of each --rev.")
-        @Option(help: "A revision or experiment (repeatable).") var rev: [String] = []
+        @Option(help: "A revision or experiment (repeatable; 'workspace' for the working tree).") var rev: [String] = []
         @OptionGroup var format: FormatFlags
         func run() throws {
             guarded {
-                let root = try projectRoot()
-                let catalog = try BuiltinRegistry.catalog()
-                let config = try WorkspaceConfig.load(root: root)
-                let store = ObjectStore(dir: config.cacheDir, linkTypes: config.linkTypes)
-                var rows: [RevisionRow] = []
-                if rev.isEmpty {
-                    let snap = Snapshot(workspace: root, catalog: catalog, store: store)
-                    rows.append(RevisionRow(name: "workspace", rev: "workspace", baseline: nil, state: "", failedStage: nil,
-                                            params: [], metrics: try snap.metrics(), error: nil))
-                } else {
-                    let vp = try VersionedProject(root: root, catalog: catalog, for: "metrics show --rev")
-                    for r in rev {
-                        let snap = try vp.snapshot(r, store: store)
-                        rows.append(RevisionRow(name: r, rev: snap.commit?.short ?? "workspace", baseline: nil, state: "", failedStage: nil,
-                                                params: [], metrics: try snap.metrics(), error: nil))
-                    }
+                let rows = try snapshots(rev, for: "metrics show --rev").map { snap in
+                    RevisionRow(name: snap.label, rev: snap.commit?.short ?? "workspace", metrics: try snap.metrics())
                 }
                 print(try renderRows(rows, format: try format.format(), withParams: false))
                 return 0
@@ -216,19 +223,7 @@ struct MetricsCommand: ParsableCommand {
     }
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Metrics that differ between two revisions (default: HEAD and the workspace).")
-        @Argument var a: String = "HEAD"
-        @Argument var b: String = "workspace"
-        @OptionGroup var format: FormatFlags
-        @Flag(help: "Also unchanged metrics.") var all = false
-        func run() throws {
-            guarded {
-                let vp = try versionedProject(for: "metrics diff")
-                let store = try vp.store()
-                let changes = diffValues(try vp.snapshot(a, store: store).metrics(), try vp.snapshot(b, store: store).metrics(), all: all)
-                print(renderDiff(changes, from: a, to: b, kind: "metrics", format: try format.format(csvAllowed: false)))
-                return 0
-            }
-        }
+        @OptionGroup var args: DiffArguments
+        func run() throws { args.run("metrics") }
     }
 }
-
