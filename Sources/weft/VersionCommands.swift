@@ -227,3 +227,28 @@ struct MetricsCommand: ParsableCommand {
         func run() throws { args.run("metrics") }
     }
 }
+
+struct PlotsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plots", abstract: "Charts of plots files across revisions.", subcommands: [Show.self])
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write an HTML page of SVG charts (no scripts, no network), one series per revision.")
+        @Option(help: "A revision or experiment (repeatable; 'workspace' for the working tree). Default: the workspace.") var rev: [String] = []
+        @Option(name: .shortAndLong, help: "Folder to write index.html into.") var out: String = "weft_plots"
+        func run() throws {
+            guarded {
+                let snaps = try snapshots(rev, for: "plots show --rev")
+                let plots = try plotInputs(snaps)
+                guard !plots.isEmpty else {
+                    throw WeftError.usage(message: "no plots to show: no stage declares 'plots:' outputs (and no top-level 'plots:'), or their files do not exist yet\n  hint: declare e.g. 'plots: [loss.csv]' on the stage that writes it, then 'weft repro'")
+                }
+                let cwd = FileManager.default.currentDirectoryPath
+                let dir = out.hasPrefix("/") ? out : cwd + "/" + out
+                try FS.makeDirs(dir)
+                let title = "weft plots: " + snaps.map(\.label).joined(separator: ", ")
+                try FS.writeAtomically(dir + "/index.html", PlotRenderer.page(plots, title: title))
+                print("Wrote \(plots.count) plot(s) to file://\(dir)/index.html")
+                return 0
+            }
+        }
+    }
+}

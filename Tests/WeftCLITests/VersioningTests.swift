@@ -364,3 +364,41 @@ struct ExperimentTests {
         #expect(rows.map { $0["name"] as? String }.contains("side"), "the worktree's own branch")
     }
 }
+
+@Suite("versioning: plots across revisions")
+struct PlotsAcrossRevisionsTests {
+    @Test("plots show draws one series per revision from committed and experiment results, offline")
+    func plotsShow() throws {
+        let ws = try TestWorkspace()
+        try ws.gitInit()
+        try ws.write("params.yaml", "train:\n  lr: 0.1\n")
+        try ws.write("pipelines/p.yaml", #"""
+            stages:
+              train:
+                cmd: >-
+                  awk -v lr=${train.lr} 'BEGIN { print "step,loss"; for (i = 0; i < 10; i++) printf "%d,%.4f\n", i, 2 - lr * i;
+                  print "actual,predicted" > "confusion.csv"; print "a,a" > "confusion.csv"; print "a,b" > "confusion.csv"; print "b,b" > "confusion.csv" }' > loss.csv
+                params: [train.lr]
+                plots:
+                  - loss.csv:
+                      x: step
+                      y: loss
+                  - confusion.csv:
+                      template: confusion
+
+            """#)
+        #expect(try ws.run("plots", "show").err.contains("no plots to show"))
+        #expect(try ws.run("repro").code == 0)
+        try ws.commit("one")
+        #expect(try ws.run("exp", "run", "-S", "train.lr=0.2", "-n", "steeper").code == 0)
+        let r = try ws.run("plots", "show", "--rev", "HEAD", "--rev", "steeper", "--rev", "workspace", "-o", "report")
+        #expect(r.code == 0, "\(r)")
+        let html = try #require(ws.read("report/index.html"))
+        #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href="))
+        #expect(html.components(separatedBy: "class=\"series\"").count - 1 == 3)
+        for rev in ["HEAD", "steeper", "workspace"] {
+            #expect(html.contains("class=\"series\" data-revision=\"\(rev)\" data-column=\"loss\" data-points=\"10\""), "\(rev)")
+            #expect(html.contains("class=\"cell\" data-revision=\"\(rev)\" data-actual=\"a\" data-predicted=\"b\" data-value=\"1\""), "\(rev)")
+        }
+    }
+}
