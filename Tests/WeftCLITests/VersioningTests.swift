@@ -331,6 +331,16 @@ struct ExperimentTests {
         #expect(ws.read("params.yaml")?.contains("lr: 0.1") == true)
     }
 
+    @Test("temporary checkouts of a killed weft are cleaned up; -m is kept with the experiment")
+    func staleTempAndMessage() throws {
+        let (ws, repo) = try Self.project()
+        // A dead process's checkout (pid 4194303 is above Linux's default pid range).
+        try ws.write(".weft/tmp/exp-old-run-4194303-17/project/params.yaml", "x: 1\n")
+        #expect(try ws.run("exp", "run", "-S", "train.lr=0.3", "-n", "noted", "-m", "try a higher rate").code == 0)
+        #expect(!ws.exists(".weft/tmp/exp-old-run-4194303-17"))
+        #expect(try repo.commitInfo(try #require(repo.refTarget("refs/exps/noted"))).message.contains("try a higher rate"))
+    }
+
     @Test("experiments work in a subfolder of a repository and in a linked worktree")
     func subfolderAndWorktree() throws {
         let (ws, repo) = try Self.project(atParent: true)

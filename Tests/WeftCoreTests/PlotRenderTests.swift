@@ -5,17 +5,26 @@ import Testing
 import FoundationXML
 #endif
 
-/// Counts elements by name and collects their attributes, failing on malformed XML.
+/// Collects elements and their attributes; nil for malformed XML. (On Linux, `XMLParser.parse()`
+/// returns true for unbalanced tags, so the probe also checks the errors and the nesting itself.)
 final class SVGProbe: NSObject, XMLParserDelegate {
     var elements: [(String, [String: String])] = []
+    var open: [String] = []
+    var broken = false
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
         elements.append((name, attributes))
+        open.append(name)
     }
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        if open.popLast() != name { broken = true }
+    }
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) { broken = true }
     static func parse(_ svg: String) -> SVGProbe? {
         let probe = SVGProbe()
         let p = XMLParser(data: Data(svg.utf8))
         p.delegate = probe
-        return p.parse() ? probe : nil
+        let ok = p.parse() && p.parserError == nil
+        return ok && !probe.broken && probe.open.isEmpty && !probe.elements.isEmpty ? probe : nil
     }
     func with(_ attr: String, _ value: String) -> [[String: String]] { elements.map(\.1).filter { $0[attr] == value } }
 }
@@ -89,6 +98,12 @@ struct PlotRenderTests {
             let sum = ncells.filter { $0["data-actual"] == a }.compactMap { Double($0["data-value"]!) }.reduce(0, +)
             #expect(abs(sum - 1) < 0.011, "\(a): \(sum)")
         }
+    }
+
+    @Test("the XML probe itself rejects malformed SVG")
+    func probeRejects() {
+        for bad in ["<a><b></a>", "<a>", "<a x=\"1></a>", "<a></b>", "text"] { #expect(SVGProbe.parse(bad) == nil, "\(bad)") }
+        #expect(SVGProbe.parse("<a><b/></a>") != nil)
     }
 
     @Test("the page embeds every plot's SVG and needs no scripts or network")

@@ -11,6 +11,9 @@ public struct Experiment: Sendable {
     public var failedStage: String?
     public var overrides: [String]
     public var targets: [String]
+    /// The `-m` note, if one was given.
+    public var message: String?
+    /// Microseconds since 1970 when it was queued (queue order).
     public var time: Int64
 }
 
@@ -60,7 +63,7 @@ public struct Experiments: Sendable {
         let time = trailers["Weft-Exp-Queued"]?.first.flatMap { Int64($0) } ?? info.time * 1_000_000
         return Experiment(name: name, commit: commit, baseline: info.parents.first, state: state,
                           failedStage: trailers["Weft-Exp-Failed-Stage"]?.first, overrides: trailers["Weft-Exp-Set"] ?? [],
-                          targets: trailers["Weft-Exp-Target"] ?? [], time: time)
+                          targets: trailers["Weft-Exp-Target"] ?? [], message: trailers["Weft-Exp-Message"]?.first, time: time)
     }
 
     /// A done experiment by name.
@@ -120,7 +123,7 @@ public struct Experiments: Sendable {
         msg += "Weft-Exp-Queued: \(Int64(Date().timeIntervalSince1970 * 1e6))\n"
         for o in req.overrides { msg += "Weft-Exp-Set: \(o.text)\n" }
         for t in req.targets { msg += "Weft-Exp-Target: \(t)\n" }
-        if let m = req.message { msg += "Weft-Exp-Message: \(m)\n" }
+        if let m = req.message { msg += "Weft-Exp-Message: \(m.split(whereSeparator: \.isNewline).joined(separator: " "))\n" }
         return try vp.repo.commit(tree: tree, parents: [head], message: msg)
     }
 
@@ -259,6 +262,7 @@ public struct Experiments: Sendable {
         }
         let tree = try vp.repo.tree(base: input, changing: files)
         var msg = "weft exp: \(name)\n\n"
+        if let m = queuedReq.message { msg += m + "\n\nWeft-Exp-Message: \(m)\n" }
         for s in queuedReq.overrides { msg += "Weft-Exp-Set: \(s)\n" }
         for t in queuedReq.targets { msg += "Weft-Exp-Target: \(t)\n" }
         msg += "Weft-Exp-Queued: \(queuedReq.time)\n"

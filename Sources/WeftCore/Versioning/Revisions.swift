@@ -36,9 +36,17 @@ public struct VersionedProject: Sendable {
         return ObjectStore(dir: c.cacheDir, linkTypes: c.linkTypes)
     }
 
-    /// A folder under the workspace's `.weft/tmp` for a temporary checkout.
+    /// A folder under the workspace's `.weft/tmp` for a temporary checkout. Folders left by
+    /// processes that died (kill -9) are removed first.
     func tempDir(_ tag: String) throws -> String {
-        let d = root + "/.weft/tmp/\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let base = root + "/.weft/tmp"
+        for name in (try? FS.list(base)) ?? [] where ["snap-", "repro-", "exp-"].contains(where: { name.hasPrefix($0) }) {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid != getpid(),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FS.remove(base + "/" + name)
+        }
+        let d = base + "/\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FS.makeDirs(d)
         return d
     }
