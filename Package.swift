@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "weft", targets: ["weft"]),
         .library(name: "WeftCore", targets: ["WeftCore"]),
         .library(name: "WeftStages", targets: ["WeftStages"]),
+        .library(name: "WeftTensor", targets: ["WeftTensor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -17,6 +18,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        // Declarations only: WeftTensor loads libopenblas with dlopen on first use (see BLAS.swift).
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "WeftTensor", dependencies: ["COpenBLAS"]),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
@@ -29,16 +33,17 @@ let package = Package(
         .plugin(name: "EmbedManifests", capability: .buildTool(), dependencies: ["ManifestEmbedder"]),
         .target(
             name: "WeftStages",
-            dependencies: ["WeftCore"],
+            dependencies: ["WeftCore", "WeftTensor"],
             plugins: ["EmbedManifests"]),
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftCore", "WeftStages",
+                "WeftCore", "WeftStages", "WeftTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
         .testTarget(name: "WeftStagesTests", dependencies: ["WeftStages"]),
+        .testTarget(name: "WeftTensorTests", dependencies: ["WeftTensor"]),
         .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore"]),
     ],
     swiftLanguageModes: [.v6]

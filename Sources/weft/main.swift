@@ -41,7 +41,8 @@ struct Weft: ParsableCommand {
         commandName: "weft",
         abstract: "Declarative pipelines for fine-tuning language models: reruns only what changed, in parallel, cached.",
         subcommands: [Init.self, Repro.self, Status.self, Dag.self, Stages.self, CacheCommand.self, GC.self, Checkout.self,
-                      Exp.self, ParamsCommand.self, MetricsCommand.self, PlotsCommand.self, ExecStage.self])
+                      Exp.self, ParamsCommand.self, MetricsCommand.self, PlotsCommand.self, Doctor.self, Bench.self,
+                      BLASInfo.self, ExecStage.self])
 }
 
 struct Init: ParsableCommand {

@@ -62,6 +62,30 @@ struct BuiltinStageTests {
         #expect(ws.read("joined.txt") == "alphaBETA\ngamma\n")
     }
 
+    @Test("built-in stages start with the OpenBLAS core type and threads the setting picks; doctor shows what loads")
+    func blasEnvironment() throws {
+        let ws = try TestWorkspace()
+        try ws.write("a.txt", "a\n")
+        try ws.write("pipelines/c.yaml", """
+            stages:
+              join:
+                uses: concat
+                with: {inputs: [a.txt], output: joined.txt}
+                cpus: 2
+
+            """)
+        try ws.write(".weft/config.yaml", "blas_coretype: HASWELL\n")
+        #expect(try ws.run(args: ["repro"], env: ["OPENBLAS_CORETYPE": "Prescott"]).code == 0)
+        let log = try #require(ws.read(".weft/logs/join.log"))
+        #expect(log.contains("> blas: OPENBLAS_CORETYPE=HASWELL (blas_coretype: HASWELL), 2 thread(s)"), "\(log)")
+        let doctor = try ws.run(args: ["doctor", "--json"], env: ["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(doctor.code == 0, "\(doctor)")
+        let d = try #require(parseJSON(doctor.out) as? [String: String])
+        #expect(d["built-in stages get"]?.hasPrefix("HASWELL") == true, "\(d)")
+        #expect(d["OpenBLAS kernels loaded by a stage"]?.hasPrefix("Haswell") == true, "\(d)")
+        #expect(d["OPENBLAS_CORETYPE in this shell"] == "Prescott")
+    }
+
     @Test("concat runs in the stage's wdir, so its paths are relative to it")
     func concatInWdir() throws {
         let ws = try TestWorkspace()

@@ -363,6 +363,14 @@ public final class Executor: @unchecked Sendable {
         }
 
         var env = ProcessInfo.processInfo.environment
+        if case .builtin = stage.command {
+            // OpenBLAS reads these once when it loads: the child must start with them.
+            let (core, source) = ws.config.blasCoreType.resolve(environment: env)
+            if let core { env["OPENBLAS_CORETYPE"] = core }
+            env["OPENBLAS_NUM_THREADS"] = String(max(1, stage.cpus))
+            let note = "> blas: OPENBLAS_CORETYPE=\(core ?? "(unset)") (\(source)), \(max(1, stage.cpus)) thread(s)\n"
+            _ = note.withCString { Glibc.write(logFD, $0, strlen($0)) }
+        }
         for (k, v) in stage.env { env[k] = v }
         env["WEFT_STAGE"] = stage.id
         env["WEFT_ROOT"] = ws.root

@@ -13,6 +13,7 @@ public final class Workspace: @unchecked Sendable {
     public let hasher: PathHasher
     public let params: ParamsReader
     public let runCache: RunCache
+    public let config: WorkspaceConfig
     private var locks: [String: LockFile] = [:]
     private let mutex = NSLock()
 
@@ -47,7 +48,7 @@ public final class Workspace: @unchecked Sendable {
         defer { group.wait() }
         project = try Project.load(root: root, file: fileArg, catalog: catalog)
         if !FS.exists(root + "/.weft") { try FS.makeDirs(root + "/.weft") }
-        let config = try WorkspaceConfig.load(root: root)
+        config = try WorkspaceConfig.load(root: root)
         store = ObjectStore(dir: config.cacheDir, linkTypes: config.linkTypes)
         state = try StateDB(path: root + "/.weft/state.db")
         hasher = PathHasher(root: root, state: state)
@@ -102,18 +103,30 @@ public final class Workspace: @unchecked Sendable {
 /// cache:
 ///   type: [reflink, hardlink, copy]   # tried in order
 ///   dir: cache                        # relative to the project root
+/// blas_coretype: auto                 # auto | env | an OpenBLAS core type (SKYLAKEX, HASWELL, ...)
 /// ```
 public struct WorkspaceConfig: Sendable {
     public var linkTypes: [LinkType] = [.reflink, .hardlink, .copy]
     public var cacheDir: String
+    /// Which OpenBLAS kernels built-in stages run (`blas_coretype: auto | env | NAME`).
+    public var blasCoreType: BLASCoreTypeSetting = .auto
 
     public static func load(root: String) throws -> WorkspaceConfig {
         var c = WorkspaceConfig(cacheDir: root + "/cache")
         let path = root + "/.weft/config.yaml"
         if FS.exists(path) {
             let n = try DocumentLoader.load(path: path, displayPath: ".weft/config.yaml")
-            for e in n.entries ?? [] where e.key != "cache" {
-                throw WeftError.spec(loc: e.keyLoc, message: "unknown setting '\(e.key)'", hint: "known: cache")
+            for e in n.entries ?? [] where e.key != "cache" && e.key != "blas_coretype" {
+                throw WeftError.spec(loc: e.keyLoc, message: "unknown setting '\(e.key)'",
+                                     hint: [didYouMean(e.key, ["cache", "blas_coretype"]), "known: cache, blas_coretype"].filter { !$0.isEmpty }.joined(separator: "; "))
+            }
+            if let b = n["blas_coretype"] {
+                guard let t = b.value.interpolationText, case .scalar = b.kind else {
+                    throw WeftError.spec(loc: b.loc, message: "blas_coretype must be auto, env or an OpenBLAS core type", hint: "")
+                }
+                do { c.blasCoreType = try BLASCoreTypeSetting(t) } catch let WeftError.usage(message) {
+                    throw WeftError.spec(loc: b.loc, message: message, hint: "")
+                }
             }
             if let cache = n["cache"] {
                 for e in cache.entries ?? [] {

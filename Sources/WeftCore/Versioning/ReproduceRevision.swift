@@ -27,9 +27,15 @@ public struct ReproductionReport: Sendable {
 func shareCache(with vp: VersionedProject, projectRoot: String) throws {
     let c = try WorkspaceConfig.load(root: vp.root)
     let types = c.linkTypes.map(\.rawValue).joined(separator: ", ")
+    let blas: String
+    switch c.blasCoreType {
+    case .auto: blas = "auto"
+    case .env: blas = "env"
+    case .named(let n): blas = n
+    }
     try FS.makeDirs(projectRoot + "/.weft")
     try FS.writeAtomically(projectRoot + "/.weft/config.yaml",
-                           "cache:\n  dir: \(Value.string(c.cacheDir).canonicalJSON)\n  type: [\(types)]\n", sync: false)
+                           "cache:\n  dir: \(Value.string(c.cacheDir).canonicalJSON)\n  type: [\(types)]\nblas_coretype: \(blas)\n", sync: false)
 }
 
 /// Restores the inputs a revision's lock recorded that its git tree lacks (data produced by
