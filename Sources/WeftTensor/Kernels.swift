@@ -1,0 +1,246 @@
+// Shapes: N rows (B·T flattened), C channels, I inputs, O outputs, V vocabulary.
+// Every backward *adds* into parameter gradients (dw, db) and *writes* input gradients (dx).
+import Foundation
+
+/// Row-parallel helper: splits `0..<n` into contiguous chunks over the cores.
+@inline(__always)
+func parallelRows(_ n: Int, minRows: Int = 64, _ body: (Range<Int>) -> Void) {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let chunks = min(cores, max(1, n / minRows))
+    if chunks <= 1 { body(0..<n); return }
+    withoutActuallyEscaping(body) { f in
+        // The chunks write disjoint rows; the pointers the kernels capture are not Sendable.
+        let task = UncheckedSendable(f)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            task.value((n * c / chunks)..<(n * (c + 1) / chunks))
+        }
+    }
+}
+
+/// A value handed to parallel workers that only touch disjoint parts of it.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// The transformer kernels, forward and backward, on raw fp32 buffers.
+public enum Kernels {
+    // MARK: linear
+
+    /// y[N,O] = x[N,I] · W[O,I]ᵀ (+ b[O]) — Hugging Face's `nn.Linear` weight layout.
+    public static func linear(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+                              _ y: UnsafeMutablePointer<Float>, n: Int, i: Int, o: Int) {
+        BLAS.gemm(x, w, y, m: n, n: o, k: i, transB: true)
+        guard let b else { return }
+        for r in 0..<n { let row = y + r * o; for j in 0..<o { row[j] += b[j] } }
+    }
+
+    /// dx = dy·W (nil to skip), dW += dyᵀ·x (nil to skip: frozen), db += Σ rows of dy.
+    public static func linearBackward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                      dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
+                                      n: Int, i: Int, o: Int, accumulateDx: Bool = false) {
+        if let dx { BLAS.gemm(dy, w, dx, m: n, n: i, k: o, beta: accumulateDx ? 1 : 0) }
+        if let dw { BLAS.gemm(dy, x, dw, m: o, n: i, k: n, transA: true, beta: 1) }
+        if let db { for r in 0..<n { let row = dy + r * o; for j in 0..<o { db[j] += row[j] } } }
+    }
+
+    // MARK: normalisation
+
+    /// RMSNorm (Llama): y = x / sqrt(mean(x²) + eps) · w. Saves 1/rms per row for backward.
+    public static func rmsNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                               rstd: UnsafeMutablePointer<Float>, n: Int, c: Int, eps: Float) {
+        parallelRows(n) { rows in
+            for r in rows {
+                let xr = x + r * c, yr = y + r * c
+                var ss: Float = 0
+                for j in 0..<c { ss += xr[j] * xr[j] }
+                let s = 1 / (ss / Float(c) + eps).squareRoot()
+                rstd[r] = s
+                for j in 0..<c { yr[j] = xr[j] * s * w[j] }
+            }
+        }
+    }
+
+    /// RMSNorm backward: dx = rstd·(dx̂ − x̂·mean(dx̂·x̂)) with dx̂ = dy·w; dw += Σ dy·x̂.
+    public static func rmsNormBackward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                       rstd: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>?,
+                                       n: Int, c: Int) {
+        parallelRows(n) { rows in
+            for r in rows {
+                let xr = x + r * c, dyr = dy + r * c, dxr = dx + r * c
+                let s = rstd[r]
+                var dot: Float = 0
+                for j in 0..<c { dot += dyr[j] * w[j] * xr[j] * s }
+                let m = dot / Float(c)
+                for j in 0..<c { dxr[j] = s * (dyr[j] * w[j] - xr[j] * s * m) }
+            }
+        }
+        if let dw { for r in 0..<n { let xr = x + r * c, dyr = dy + r * c, s = rstd[r]; for j in 0..<c { dw[j] += dyr[j] * xr[j] * s } } }
+    }
+
+    /// LayerNorm (GPT-2, BERT): y = (x − mean)/sqrt(var + eps)·w + b, biased variance.
+    public static func layerNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                 _ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                                 n: Int, c: Int, eps: Float) {
+        parallelRows(n) { rows in
+            for r in rows {
+                let xr = x + r * c, yr = y + r * c
+                var m: Float = 0
+                for j in 0..<c { m += xr[j] }
+                m /= Float(c)
+                var v: Float = 0
+                for j in 0..<c { let d = xr[j] - m; v += d * d }
+                let s = 1 / (v / Float(c) + eps).squareRoot()
+                mean[r] = m
+                rstd[r] = s
+                for j in 0..<c { yr[j] = (xr[j] - m) * s * w[j] + b[j] }
+            }
+        }
+    }
+
+    /// LayerNorm backward: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)); dw += Σ dy·x̂; db += Σ dy.
+    public static func layerNormBackward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                         dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?, n: Int, c: Int) {
+        parallelRows(n) { rows in
+            for r in rows {
+                let xr = x + r * c, dyr = dy + r * c, dxr = dx + r * c
+                let m = mean[r], s = rstd[r]
+                var sumD: Float = 0, sumDX: Float = 0
+                for j in 0..<c {
+                    let d = dyr[j] * w[j]
+                    sumD += d
+                    sumDX += d * (xr[j] - m) * s
+                }
+                let a = sumD / Float(c), bb = sumDX / Float(c)
+                for j in 0..<c { dxr[j] = s * (dyr[j] * w[j] - a - (xr[j] - m) * s * bb) }
+            }
+        }
+        for r in 0..<n {
+            let xr = x + r * c, dyr = dy + r * c, m = mean[r], s = rstd[r]
+            if let dw { for j in 0..<c { dw[j] += dyr[j] * (xr[j] - m) * s } }
+            if let db { for j in 0..<c { db[j] += dyr[j] } }
+        }
+    }
+
+    // MARK: activations (elementwise over `count` values)
+
+    static let sqrt2OverPi: Float = 0.7978845608028654
+
+    /// GELU, tanh approximation (GPT-2's `gelu_new`).
+    public static func geluTanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        parallelRows(count, minRows: 4096) { r in
+            for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + tanh(sqrt2OverPi * (v + 0.044715 * v * v * v))) }
+        }
+    }
+
+    /// dx = dy · GELU′(x), tanh approximation.
+    public static func geluTanhBackward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
+        parallelRows(count, minRows: 4096) { r in
+            for i in r {
+                let v = x[i]
+                let t = tanh(sqrt2OverPi * (v + 0.044715 * v * v * v))
+                dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * sqrt2OverPi * (1 + 3 * 0.044715 * v * v))
+            }
+        }
+    }
+
+    /// GELU with the exact error function (BERT's `gelu`).
+    public static func geluErf(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        parallelRows(count, minRows: 4096) { r in for i in r { y[i] = 0.5 * x[i] * (1 + erf(x[i] * 0.70710678118654752)) } }
+    }
+
+    /// dx = dy · (Φ(x) + x·φ(x)).
+    public static func geluErfBackward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
+        parallelRows(count, minRows: 4096) { r in
+            for i in r {
+                let v = x[i]
+                dx[i] = dy[i] * (0.5 * (1 + erf(v * 0.70710678118654752)) + v * exp(-0.5 * v * v) * 0.3989422804014327)
+            }
+        }
+    }
+
+    /// SwiGLU (Llama MLP): y = silu(gate)·up.
+    public static func swiglu(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        parallelRows(count, minRows: 4096) { r in
+            for i in r { let g = gate[i]; y[i] = g / (1 + exp(-g)) * up[i] }
+        }
+    }
+
+    /// dgate = dy·up·silu′(gate), dup = dy·silu(gate), with silu′(g) = σ(g)(1 + g(1 − σ(g))).
+    public static func swigluBackward(_ dy: UnsafePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
+                                      dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>, count: Int) {
+        parallelRows(count, minRows: 4096) { r in
+            for i in r {
+                let g = gate[i], s = 1 / (1 + exp(-g))
+                dgate[i] = dy[i] * up[i] * s * (1 + g * (1 - s))
+                dup[i] = dy[i] * g * s
+            }
+        }
+    }
+
+    // MARK: softmax and loss
+
+    /// Row-wise softmax, max-subtracted; in place is allowed.
+    public static func softmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, c: Int) {
+        parallelRows(n, minRows: 16) { rows in
+            for r in rows {
+                let xr = x + r * c, yr = y + r * c
+                var m = -Float.infinity
+                for j in 0..<c { m = max(m, xr[j]) }
+                var s: Float = 0
+                for j in 0..<c { let e = exp(xr[j] - m); yr[j] = e; s += e }
+                let inv = 1 / s
+                for j in 0..<c { yr[j] *= inv }
+            }
+        }
+    }
+
+    /// Softmax backward from its output: dx = y·(dy − Σ dy·y); in place over dy is allowed.
+    public static func softmaxBackward(_ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, n: Int, c: Int) {
+        parallelRows(n, minRows: 16) { rows in
+            for r in rows {
+                let yr = y + r * c, dyr = dy + r * c, dxr = dx + r * c
+                var dot: Float = 0
+                for j in 0..<c { dot += dyr[j] * yr[j] }
+                for j in 0..<c { dxr[j] = yr[j] * (dyr[j] - dot) }
+            }
+        }
+    }
+
+    /// The target value that marks a position without loss (PyTorch's `ignore_index`).
+    public static let ignoreIndex = -100
+
+    /// Mean cross-entropy over rows whose target is a class (rows with `ignoreIndex`, or any
+    /// target outside 0..<V, which callers reject beforehand, count as ignored); writes dlogits
+    /// (of the mean) when given. Returns (loss, counted rows); the loss is 0 when no row counts.
+    /// Sums in Double so long sequences keep fp32-exact means.
+    @discardableResult
+    public static func crossEntropy(_ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, n: Int, v: Int,
+                                    dlogits: UnsafeMutablePointer<Float>?) -> (loss: Double, count: Int) {
+        var count = 0
+        for r in 0..<n where targets[r] >= 0 && targets[r] < v { count += 1 }
+        var total = 0.0
+        let scale = count > 0 ? 1 / Float(count) : 0
+        for r in 0..<n {
+            let lr = logits + r * v
+            let t = targets[r]
+            guard t != ignoreIndex, t >= 0, t < v else {
+                if let dlogits { for j in 0..<v { dlogits[r * v + j] = 0 } }
+                continue
+            }
+            var m = -Float.infinity
+            for j in 0..<v { m = max(m, lr[j]) }
+            var s: Double = 0
+            for j in 0..<v { s += Double(exp(lr[j] - m)) }
+            let lse = Double(m) + log(s)
+            total += lse - Double(lr[t])
+            if let dlogits {
+                let d = dlogits + r * v
+                for j in 0..<v { d[j] = Float(exp(Double(lr[j]) - lse)) * scale }
+                d[t] -= scale
+            }
+        }
+        return (count > 0 ? total / Double(count) : 0, count)
+    }
+}
