@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "WeftCore", targets: ["WeftCore"]),
         .library(name: "WeftStages", targets: ["WeftStages"]),
         .library(name: "WeftTensor", targets: ["WeftTensor"]),
+        .library(name: "WeftModels", targets: ["WeftModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -21,6 +22,7 @@ let package = Package(
         // Declarations only: WeftTensor loads libopenblas with dlopen on first use (see BLAS.swift).
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "WeftTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "WeftModels", dependencies: ["WeftTensor"]),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
         .testTarget(name: "WeftStagesTests", dependencies: ["WeftStages"]),
         .testTarget(name: "WeftTensorTests", dependencies: ["WeftTensor"]),
+        .testTarget(name: "WeftModelsTests", dependencies: ["WeftModels"]),
         .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,102 @@
+import Foundation
+import WeftTensor
+
+/// Which linear layers get LoRA, as PEFT's `target_modules` names them: a module matches a
+/// target equal to its name or to its last components (`q_proj` matches
+/// `model.layers.0.self_attn.q_proj`); `all-linear` is every linear layer but the output head.
+public struct LoRATargets: Sendable {
+    public var names: [String]
+
+    public init(_ names: [String]) { self.names = names }
+
+    public func matches(_ module: String) -> Bool {
+        names.contains { t in
+            if t == "all-linear" { return module != "lm_head" }
+            return module == t || module.hasSuffix("." + t)
+        }
+    }
+}
+
+extension LlamaModel {
+    /// Puts a fresh LoRA on every matching layer, initialised as PEFT does: A uniform in
+    /// ±1/√I (Kaiming-uniform with a = √5), B zero, from `seed`. Returns the modules chosen;
+    /// throws listing the module names when nothing matches.
+    @discardableResult
+    public func addLoRA(targets: LoRATargets, rank: Int, alpha: Double, rslora: Bool = false, seed: UInt64) throws -> [String] {
+        guard rank >= 1 else { throw ModelError("LoRA rank must be at least 1, got \(rank)") }
+        let chosen = linears.filter { targets.matches($0.name) }
+        guard !chosen.isEmpty else { throw noMatch(targets) }
+        var rng = SplitMix(seed)
+        for l in chosen {
+            let lora = LoRA(rank: rank, alpha: alpha, rslora: rslora, inFeatures: l.inFeatures, outFeatures: l.outFeatures)
+            let bound = 1 / Float(l.inFeatures).squareRoot()
+            for i in 0..<lora.a.count { lora.a[i] = (rng.unit() * 2 - 1) * bound }
+            l.lora = lora
+        }
+        return chosen.map(\.name)
+    }
+
+    func noMatch(_ targets: LoRATargets) -> ModelError {
+        let names = linears.map(\.name)
+        let short = Array(Set(names.map { String($0.split(separator: ".").last ?? "") })).sorted()
+        return ModelError("LoRA target_modules \(targets.names) match no module of this model; linear modules are named "
+                          + short.joined(separator: ", ") + " (e.g. \(names.first ?? ""))")
+    }
+
+    /// Loads a PEFT LoRA adapter folder (`adapter_config.json` + `adapter_model.safetensors`).
+    /// Returns the modules it adapts.
+    @discardableResult
+    public func loadAdapter(directory: String) throws -> [String] {
+        let cfgPath = directory + "/adapter_config.json"
+        guard let data = FileManager.default.contents(atPath: cfgPath),
+              let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelError("\(directory): no readable adapter_config.json — not a PEFT adapter folder")
+        }
+        guard (j["peft_type"] as? String ?? "LORA") == "LORA" else { throw ModelError("\(cfgPath): peft_type \(j["peft_type"] ?? "?") is not LORA") }
+        guard let r = j["r"] as? Int, let alpha = (j["lora_alpha"] as? Double) ?? (j["lora_alpha"] as? Int).map(Double.init) else {
+            throw ModelError("\(cfgPath): needs 'r' and 'lora_alpha'")
+        }
+        for key in ["rank_pattern", "alpha_pattern"] {
+            if let p = j[key] as? [String: Any], !p.isEmpty { throw ModelError("\(cfgPath): per-module '\(key)' is not supported yet") }
+        }
+        let rslora = j["use_rslora"] as? Bool ?? false
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(path: directory + "/adapter_model.safetensors") } catch { throw ModelError("\(error)") }
+        var used = Set<String>()
+        var adapted: [String] = []
+        for l in linears {
+            let base = "base_model.model." + l.name
+            guard file.entries[base + ".lora_A.weight"] != nil else { continue }
+            let lora = LoRA(rank: r, alpha: alpha, rslora: rslora, inFeatures: l.inFeatures, outFeatures: l.outFeatures)
+            do {
+                lora.a.ptr.update(from: try file.tensor(base + ".lora_A.weight", expect: [r, l.inFeatures]).data, count: lora.a.count)
+                lora.b.ptr.update(from: try file.tensor(base + ".lora_B.weight", expect: [l.outFeatures, r]).data, count: lora.b.count)
+            } catch { throw ModelError("\(error)") }
+            used.formUnion([base + ".lora_A.weight", base + ".lora_B.weight"])
+            l.lora = lora
+            adapted.append(l.name)
+        }
+        let unknown = file.names.filter { !used.contains($0) }
+        if !unknown.isEmpty {
+            throw ModelError("\(directory)/adapter_model.safetensors: tensors this model has no module for: \(unknown.prefix(5).joined(separator: ", "))"
+                             + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "") + " (modules_to_save and non-linear targets are not supported yet)")
+        }
+        guard !adapted.isEmpty else { throw ModelError("\(directory): the adapter holds no LoRA weights") }
+        return adapted
+    }
+}
+
+/// SplitMix64: a small seeded generator, so initialisation is the same on every machine.
+struct SplitMix {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Float { Float(Double(next() >> 11) / Double(1 << 53)) }
+}

@@ -1,0 +1,62 @@
+"""Tiny random Hugging Face models and PyTorch's answers for them, for WeftModels' tests.
+
+Run once on a developer machine (`pip install torch transformers peft safetensors`); the
+outputs are committed and the test suite never needs Python. For each architecture it
+writes, under models/<name>/: the model folder (config.json + model.safetensors), a PEFT
+LoRA adapter (adapter/), inputs (inputs.json) and expected.safetensors with the logits, the
+loss and the gradient of every LoRA matrix. Everything in float32 on the CPU, eager attention.
+"""
+import json, os
+import torch
+from safetensors.torch import save_file
+from transformers import LlamaConfig, LlamaForCausalLM
+from peft import LoraConfig, get_peft_model
+
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+torch.manual_seed(0)
+
+
+def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8):
+    out = os.path.join(here, name)
+    os.makedirs(out, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, target_modules=lora_targets, lora_dropout=0.0))
+    # PEFT starts B at zero, which would make every A gradient zero: give B values too.
+    with torch.no_grad():
+        for n, p in peft_model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.2)
+    peft_model.save_pretrained(os.path.join(out, "adapter"), safe_serialization=True)
+    os.remove(os.path.join(out, "adapter", "README.md"))
+    peft_model.train()
+    res = peft_model(input_ids=ids, attention_mask=mask, labels=labels)
+    res.loss.backward()
+    expected = {"logits": res.logits.detach().contiguous(), "loss": res.loss.detach().reshape(1)}
+    for n, p in peft_model.named_parameters():
+        if p.requires_grad:
+            expected["grad." + n] = p.grad.detach().contiguous()
+    # Without the adapter: the base model's logits.
+    with torch.no_grad():
+        with peft_model.disable_adapter():
+            expected["base_logits"] = peft_model(input_ids=ids, attention_mask=mask).logits.contiguous()
+    save_file(expected, os.path.join(out, "expected.safetensors"))
+    with open(os.path.join(out, "inputs.json"), "w") as f:
+        json.dump({"input_ids": ids.tolist(), "attention_mask": mask.tolist(), "labels": labels.tolist()}, f)
+    for root, _, files in os.walk(out):
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+
+
+cfg = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, rope_theta=10000.0,
+                  tie_word_embeddings=False, attn_implementation="eager", torch_dtype="float32")
+model = LlamaForCausalLM(cfg).float()
+with torch.no_grad():
+    for p in model.parameters():
+        p.normal_(0, 0.3)  # larger than the default init, so every layer matters
+ids = torch.tensor([[5, 17, 3, 42, 8, 60, 1], [9, 22, 31, 4, 0, 0, 0]])
+mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0]])
+labels = ids.clone()
+labels[mask == 0] = -100
+labels[0, 2] = -100
+write_case("llama-tiny", model, ["q_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], ids, mask, labels)
