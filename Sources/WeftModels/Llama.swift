@@ -6,7 +6,7 @@ import WeftTensor
 /// `LlamaForCausalLM` (and Mistral, Qwen2): RMSNorm, RoPE, grouped-query attention, SwiGLU,
 /// tied or untied embeddings. Forward, and backward by hand layer by layer (llm.c style): the
 /// forward pass keeps what each backward step needs, nothing else.
-public final class LlamaModel: @unchecked Sendable {
+public final class LlamaModel: CausalLM, @unchecked Sendable {
     public let config: LlamaConfig
     let embed: FloatBuffer  // [V, C]
     let finalNorm: FloatBuffer
@@ -54,38 +54,22 @@ public final class LlamaModel: @unchecked Sendable {
         }
     }
 
+    public var vocabSize: Int { config.vocabSize }
+
     /// Every linear layer, by its Hugging Face module name.
     public var linears: [Linear] {
         layers.flatMap { [$0.q, $0.k, $0.v, $0.o, $0.gate, $0.up, $0.down] } + [lmHead]
     }
 
-    /// The result of a forward pass.
-    public struct Output {
-        /// [B, T, V]
-        public var logits: FloatBuffer
-        /// Mean shifted cross-entropy over labelled positions (when labels were given).
-        public var loss: Double?
-        public var labelledTokens: Int
-    }
-
     /// Runs the model on a batch. `mask` 0 marks padding keys; `labels` (same shape as ids,
     /// −100 = ignore) are shifted as transformers shifts them. With `backward`, the loss's
     /// gradient is added into every trainable buffer (LoRA matrices, trainable weights).
-    public func forward(ids: [[Int]], mask: [[Int]]? = nil, labels: [[Int]]? = nil, backward: Bool = false) throws -> Output {
+    public func forward(ids: [[Int]], mask: [[Int]]? = nil, labels: [[Int]]? = nil, backward: Bool = false) throws -> CausalLMOutput {
         let c = config
-        let b = ids.count, t = ids.first?.count ?? 0
-        guard b > 0, t > 0, ids.allSatisfy({ $0.count == t }) else { throw ModelError("input ids must be a non-empty batch of equal-length rows") }
-        if let mask, mask.count != b || mask.contains(where: { $0.count != t }) { throw ModelError("attention mask shape differs from the ids' [\(b), \(t)]") }
-        if let labels, labels.count != b || labels.contains(where: { $0.count != t }) { throw ModelError("labels shape differs from the ids' [\(b), \(t)]") }
-        if backward && labels == nil { throw ModelError("a backward pass needs labels") }
+        let (b, t) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
         let n = b * t, C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate, V = c.vocabSize
-        for (r, row) in ids.enumerated() {
-            for (j, id) in row.enumerated() where id < 0 || id >= V {
-                throw ModelError("token id \(id) at [\(r), \(j)] is outside the vocabulary (0..<\(V))")
-            }
-        }
         let positions = (0..<n).map { $0 % t }
-        let keyMask: [Int32] = (mask ?? ids.map { $0.map { _ in 1 } }).flatMap { $0.map { Int32($0 == 0 ? 0 : 1) } }
+        let keyMask = keyMaskFrom(mask, ids: ids)
         let rope = Rope(dim: D, positions: t, theta: c.ropeTheta)
         let scale = 1 / Float(D).squareRoot()
 
@@ -130,21 +114,9 @@ public final class LlamaModel: @unchecked Sendable {
         let logits = FloatBuffer(count: n * V)
         let xaHead = lmHead.forward(xf.ptr, n: n, into: logits.ptr)
 
-        guard let labels else { return Output(logits: logits, loss: nil, labelledTokens: 0) }
-        // Position t predicts the label at t + 1; the last position predicts nothing.
-        var targets = [Int](repeating: Kernels.ignoreIndex, count: n)
-        for bi in 0..<b {
-            for ti in 0..<(t - 1) {
-                let y = labels[bi][ti + 1]
-                guard y == Kernels.ignoreIndex || (0..<V).contains(y) else {
-                    throw ModelError("label \(y) at [\(bi), \(ti + 1)] is neither -100 nor a token id (0..<\(V))")
-                }
-                targets[bi * t + ti] = y
-            }
-        }
-        let dlogits = backward ? FloatBuffer(count: n * V) : nil
-        let (loss, counted) = Kernels.crossEntropy(logits.ptr, targets: targets, n: n, v: V, dlogits: dlogits?.ptr)
-        guard let dlogits else { return Output(logits: logits, loss: loss, labelledTokens: counted) }
+        guard let labels else { return CausalLMOutput(logits: logits, loss: nil, labelledTokens: 0) }
+        let (loss, counted, dlogits) = try causalLoss(logits: logits, labels: labels, b: b, t: t, v: V, backward: backward)
+        guard let dlogits else { return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted) }
 
         // Backward, last layer first. `dres` is the gradient of the residual stream.
         let dxf = FloatBuffer(count: n * C), dres = FloatBuffer(count: n * C)
@@ -176,6 +148,6 @@ public final class LlamaModel: @unchecked Sendable {
             Kernels.rmsNormBackward(dh1.ptr, s.xIn.ptr, L.inputNorm.ptr, rstd: s.rstd1.ptr, dx: tmp.ptr, dw: nil, n: n, c: C)
             for i in 0..<(n * C) { dres.ptr[i] += tmp.ptr[i] }
         }
-        return Output(logits: logits, loss: loss, labelledTokens: counted)
+        return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted)
     }
 }

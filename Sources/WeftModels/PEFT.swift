@@ -17,7 +17,7 @@ public struct LoRATargets: Sendable {
     }
 }
 
-extension LlamaModel {
+extension LinearModel {
     /// Puts a fresh LoRA on every matching layer, initialised as PEFT does: A uniform in
     /// ±1/√I (Kaiming-uniform with a = √5), B zero, from `seed`. Returns the modules chosen;
     /// throws listing the module names when nothing matches.

@@ -9,18 +9,18 @@ loss and the gradient of every LoRA matrix. Everything in float32 on the CPU, ea
 import json, os
 import torch
 from safetensors.torch import save_file
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 from peft import LoraConfig, get_peft_model
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 torch.manual_seed(0)
 
 
-def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8):
+def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, **lora_extra):
     out = os.path.join(here, name)
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
-    peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, target_modules=lora_targets, lora_dropout=0.0))
+    peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, target_modules=lora_targets, lora_dropout=0.0, **lora_extra))
     # PEFT starts B at zero, which would make every A gradient zero: give B values too.
     with torch.no_grad():
         for n, p in peft_model.named_parameters():
@@ -60,3 +60,11 @@ labels = ids.clone()
 labels[mask == 0] = -100
 labels[0, 2] = -100
 write_case("llama-tiny", model, ["q_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], ids, mask, labels)
+
+gcfg = GPT2Config(vocab_size=64, n_positions=32, n_embd=32, n_layer=2, n_head=4, activation_function="gelu_new",
+                  resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, attn_implementation="eager")
+gmodel = GPT2LMHeadModel(gcfg).float()
+with torch.no_grad():
+    for p in gmodel.parameters():
+        p.normal_(0, 0.3)
+write_case("gpt2-tiny", gmodel, ["c_attn", "c_proj", "c_fc"], ids, mask, labels, fan_in_fan_out=True)

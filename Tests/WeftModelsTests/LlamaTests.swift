@@ -20,7 +20,13 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Double {
     return zip(a, b).map { abs(Double($0) - Double($1)) }.max().map { $0 / max(scale, 1e-12) } ?? 0
 }
 
-@Suite("Llama against PyTorch (transformers + peft)")
+/// The fixture models and how to load each.
+let causalFixtures: [(String, @Sendable (String) throws -> any CausalLM)] = [
+    ("llama-tiny", { try LlamaModel(directory: $0) }),
+    ("gpt2-tiny", { try GPT2Model(directory: $0) }),
+]
+
+@Suite("causal LMs against PyTorch (transformers + peft)")
 struct LlamaTests {
     let dir = fixture("models/llama-tiny")
 
@@ -36,25 +42,33 @@ struct LlamaTests {
         return out
     }
 
-    @Test("base logits match to 1e-4 relative (max |Δ| / max |logit|)")
-    func baseLogits() throws {
-        let m = try LlamaModel(directory: dir)
-        let x = try inputs()
-        let out = try m.forward(ids: x.input_ids, mask: x.attention_mask)
-        let want = try SafetensorsFile(path: dir + "/expected.safetensors").floats("base_logits")
-        let v = m.config.vocabSize
-        #expect(relativeError(keptLogits(out.logits.array, mask: x.attention_mask, v: v), keptLogits(want, mask: x.attention_mask, v: v)) < 1e-4)
+    func inputs(_ dir: String) throws -> Inputs {
+        try JSONDecoder().decode(Inputs.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/inputs.json")))
     }
 
-    @Test("with the PEFT adapter: logits and loss to 1e-4, every LoRA gradient to 1e-3 relative (per matrix, max-norm)")
-    func loraGradients() throws {
-        let m = try LlamaModel(directory: dir)
+    @Test("base logits match to 1e-4 relative (max |Δ| / max |logit|)", arguments: causalFixtures.map(\.0))
+    func baseLogits(_ name: String) throws {
+        let dir = fixture("models/" + name)
+        let m = try causalFixtures.first { $0.0 == name }!.1(dir)
+        let x = try inputs(dir)
+        let out = try m.forward(ids: x.input_ids, mask: x.attention_mask, labels: nil, backward: false)
+        let want = try SafetensorsFile(path: dir + "/expected.safetensors").floats("base_logits")
+        let v = m.vocabSize
+        let err = relativeError(keptLogits(out.logits.array, mask: x.attention_mask, v: v), keptLogits(want, mask: x.attention_mask, v: v))
+        #expect(err < 1e-4, "\(name): \(err)")
+    }
+
+    @Test("with the PEFT adapter: logits and loss to 1e-4, every LoRA gradient to 1e-3 relative (per matrix, max-norm)",
+          arguments: causalFixtures.map(\.0))
+    func loraGradients(_ name: String) throws {
+        let dir = fixture("models/" + name)
+        let m = try causalFixtures.first { $0.0 == name }!.1(dir)
         let adapted = try m.loadAdapter(directory: dir + "/adapter")
-        #expect(adapted.count == 10)
-        let x = try inputs()
+        #expect(adapted.count == 2 * (name.hasPrefix("llama") ? 5 : 4))
+        let x = try inputs(dir)
         let out = try m.forward(ids: x.input_ids, mask: x.attention_mask, labels: x.labels, backward: true)
         let expected = try SafetensorsFile(path: dir + "/expected.safetensors")
-        let v = m.config.vocabSize
+        let v = m.vocabSize
         #expect(relativeError(keptLogits(out.logits.array, mask: x.attention_mask, v: v),
                               keptLogits(try expected.floats("logits"), mask: x.attention_mask, v: v)) < 1e-4)
         let loss = Double(try expected.floats("loss")[0])
@@ -70,8 +84,8 @@ struct LlamaTests {
                 checked += 1
             }
         }
-        #expect(checked == 20)
-        print("llama-tiny vs PyTorch: loss \(out.loss ?? .nan) vs \(loss); worst LoRA gradient relative error \(worst)")
+        #expect(checked == 2 * adapted.count)
+        print("\(name) vs PyTorch: loss \(out.loss ?? .nan) vs \(loss); worst LoRA gradient relative error \(worst)")
     }
 
     @Test("bad model folders and LoRA targets are clear errors")
