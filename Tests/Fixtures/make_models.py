@@ -9,14 +9,14 @@ loss and the gradient of every LoRA matrix. Everything in float32 on the CPU, ea
 import json, os
 import torch
 from safetensors.torch import save_file
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+from transformers import BertConfig, BertForSequenceClassification, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 from peft import LoraConfig, get_peft_model
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 torch.manual_seed(0)
 
 
-def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, **lora_extra):
+def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra_inputs={}, **lora_extra):
     out = os.path.join(here, name)
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
@@ -29,7 +29,7 @@ def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, **lor
     peft_model.save_pretrained(os.path.join(out, "adapter"), safe_serialization=True)
     os.remove(os.path.join(out, "adapter", "README.md"))
     peft_model.train()
-    res = peft_model(input_ids=ids, attention_mask=mask, labels=labels)
+    res = peft_model(input_ids=ids, attention_mask=mask, labels=labels, **extra_inputs)
     res.loss.backward()
     expected = {"logits": res.logits.detach().contiguous(), "loss": res.loss.detach().reshape(1)}
     for n, p in peft_model.named_parameters():
@@ -38,10 +38,11 @@ def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, **lor
     # Without the adapter: the base model's logits.
     with torch.no_grad():
         with peft_model.disable_adapter():
-            expected["base_logits"] = peft_model(input_ids=ids, attention_mask=mask).logits.contiguous()
+            expected["base_logits"] = peft_model(input_ids=ids, attention_mask=mask, **extra_inputs).logits.contiguous()
     save_file(expected, os.path.join(out, "expected.safetensors"))
     with open(os.path.join(out, "inputs.json"), "w") as f:
-        json.dump({"input_ids": ids.tolist(), "attention_mask": mask.tolist(), "labels": labels.tolist()}, f)
+        json.dump({"input_ids": ids.tolist(), "attention_mask": mask.tolist(), "labels": labels.tolist(),
+                   **{k: v.tolist() for k, v in extra_inputs.items()}}, f)
     for root, _, files in os.walk(out):
         for name in files:
             os.chmod(os.path.join(root, name), 0o644)
@@ -68,3 +69,14 @@ with torch.no_grad():
     for p in gmodel.parameters():
         p.normal_(0, 0.3)
 write_case("gpt2-tiny", gmodel, ["c_attn", "c_proj", "c_fc"], ids, mask, labels, fan_in_fan_out=True)
+
+bcfg = BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
+                  max_position_embeddings=32, type_vocab_size=2, hidden_act="gelu", hidden_dropout_prob=0.0,
+                  attention_probs_dropout_prob=0.0, num_labels=3, attn_implementation="eager")
+bmodel = BertForSequenceClassification(bcfg).float()
+with torch.no_grad():
+    for p in bmodel.parameters():
+        p.normal_(0, 0.3)
+types = torch.tensor([[0, 0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 0, 0, 0]])
+write_case("bert-tiny-cls", bmodel, ["query", "value", "dense"], ids, mask, torch.tensor([2, 0]),
+           extra_inputs={"token_type_ids": types})

@@ -1,0 +1,217 @@
+// Shapes: B batch, T time, N = B·T rows, C hidden, F intermediate, H heads, D = C/H,
+// L labels.
+import Foundation
+import WeftTensor
+
+/// A BERT encoder's `config.json` (`BertModel`, `BertForSequenceClassification`).
+public struct BertConfig: Sendable {
+    public var vocabSize: Int, positions: Int, typeVocab: Int, hidden: Int, layers: Int, heads: Int, intermediate: Int
+    public var eps: Float
+    /// `gelu` (erf) or `gelu_new` (tanh).
+    public var activation: String
+    public var numLabels: Int
+
+    public static func load(directory: String) throws -> BertConfig {
+        let path = directory + "/config.json"
+        guard let data = FileManager.default.contents(atPath: path),
+              let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelError("\(directory): no readable config.json — not a Hugging Face model folder")
+        }
+        guard (j["model_type"] as? String) == "bert" else { throw ModelError("\(path): model_type '\(j["model_type"] ?? "?")' is not bert") }
+        func int(_ k: String) throws -> Int {
+            guard let v = j[k] as? Int else { throw ModelError("\(path): '\(k)' missing or not an integer") }
+            return v
+        }
+        let act = j["hidden_act"] as? String ?? "gelu"
+        guard ["gelu", "gelu_new"].contains(act) else { throw ModelError("\(path): hidden_act '\(act)' is not supported (gelu, gelu_new)") }
+        let labels = (j["id2label"] as? [String: Any])?.count ?? (j["num_labels"] as? Int) ?? 2
+        return BertConfig(vocabSize: try int("vocab_size"), positions: try int("max_position_embeddings"), typeVocab: j["type_vocab_size"] as? Int ?? 2,
+                          hidden: try int("hidden_size"), layers: try int("num_hidden_layers"), heads: try int("num_attention_heads"),
+                          intermediate: try int("intermediate_size"), eps: Float(j["layer_norm_eps"] as? Double ?? 1e-12),
+                          activation: act, numLabels: labels)
+    }
+}
+
+/// BERT: post-LayerNorm encoder with token types, pooler and (when the checkpoint has one) a
+/// sequence-classification head; mean-pooled sentence embeddings as sentence-transformers
+/// computes them.
+public final class BertModel: LinearModel, @unchecked Sendable {
+    public let config: BertConfig
+    let word: FloatBuffer, position: FloatBuffer, tokenType: FloatBuffer
+    let embNorm: (FloatBuffer, FloatBuffer)
+    let blocks: [Block]
+    public let pooler: Linear?
+    public let classifier: Linear?
+
+    struct Block {
+        let q: Linear, k: Linear, v: Linear, attnOut: Linear, inter: Linear, out: Linear
+        let norm1: (FloatBuffer, FloatBuffer), norm2: (FloatBuffer, FloatBuffer)
+    }
+
+    public init(directory: String) throws {
+        let c = try BertConfig.load(directory: directory)
+        config = c
+        let ck: SafetensorsCheckpoint
+        do { ck = try SafetensorsCheckpoint(directory: directory) } catch { throw ModelError("\(error)") }
+        let p = ck.names.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        func load(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
+            do { return FloatBuffer(try ck.tensor(name, expect: shape).data) } catch { throw ModelError("\(error)") }
+        }
+        func linear(_ name: String, _ i: Int, _ o: Int) throws -> Linear {
+            Linear(name: name, weight: try load(name + ".weight", [o, i]), bias: try load(name + ".bias", [o]), inFeatures: i, outFeatures: o)
+        }
+        func ln(_ name: String) throws -> (FloatBuffer, FloatBuffer) { (try load(name + ".weight", [c.hidden]), try load(name + ".bias", [c.hidden])) }
+        let C = c.hidden
+        word = try load(p + "embeddings.word_embeddings.weight", [c.vocabSize, C])
+        position = try load(p + "embeddings.position_embeddings.weight", [c.positions, C])
+        tokenType = try load(p + "embeddings.token_type_embeddings.weight", [c.typeVocab, C])
+        embNorm = try ln(p + "embeddings.LayerNorm")
+        blocks = try (0..<c.layers).map { l in
+            let b = p + "encoder.layer.\(l)."
+            return Block(q: try linear(b + "attention.self.query", C, C), k: try linear(b + "attention.self.key", C, C),
+                         v: try linear(b + "attention.self.value", C, C), attnOut: try linear(b + "attention.output.dense", C, C),
+                         inter: try linear(b + "intermediate.dense", C, c.intermediate), out: try linear(b + "output.dense", c.intermediate, C),
+                         norm1: try ln(b + "attention.output.LayerNorm"), norm2: try ln(b + "output.LayerNorm"))
+        }
+        pooler = ck.names.contains(p + "pooler.dense.weight") ? try linear(p + "pooler.dense", C, C) : nil
+        if ck.names.contains("classifier.weight") {
+            let labels = try ck.entry("classifier.weight").shape[0]
+            classifier = try linear("classifier", C, labels)
+        } else {
+            classifier = nil
+        }
+    }
+
+    public var linears: [Linear] {
+        blocks.flatMap { [$0.q, $0.k, $0.v, $0.attnOut, $0.inter, $0.out] } + [pooler, classifier].compactMap { $0 }
+    }
+
+    /// The encoder's output and what classification needs.
+    public struct Output {
+        /// [B, T, C]
+        public var hidden: FloatBuffer
+        /// [B, L] when the model has a classification head.
+        public var logits: FloatBuffer?
+        public var loss: Double?
+    }
+
+    /// Encodes a batch; with `labels` (one class per row) and a classifier, also the
+    /// cross-entropy loss, and with `backward` its gradients into the trainable buffers.
+    public func forward(ids: [[Int]], mask: [[Int]]? = nil, tokenTypes: [[Int]]? = nil, labels: [Int]? = nil,
+                        backward: Bool = false) throws -> Output {
+        let c = config
+        let (b, t) = try checkBatch(ids: ids, mask: mask, labels: nil, vocab: c.vocabSize, backward: false)
+        guard t <= c.positions else { throw ModelError("sequence length \(t) exceeds the model's \(c.positions) positions") }
+        if let tokenTypes, tokenTypes.count != b || tokenTypes.contains(where: { $0.count != t || $0.contains { !(0..<c.typeVocab).contains($0) } }) {
+            throw ModelError("token type ids must have the ids' shape [\(b), \(t)] and values in 0..<\(c.typeVocab)")
+        }
+        if backward && (labels == nil || classifier == nil) { throw ModelError("a backward pass needs labels and a classification head") }
+        let n = b * t, C = c.hidden, H = c.heads, D = C / H, F = c.intermediate
+        let keyMask = keyMaskFrom(mask, ids: ids)
+        let scale = 1 / Float(D).squareRoot()
+        let erf = c.activation == "gelu"
+        let e = FloatBuffer(count: n * C)
+        let types = tokenTypes.map { Array($0.joined()) } ?? [Int](repeating: 0, count: n)
+        for (r, id) in ids.joined().enumerated() {
+            for j in 0..<C { e.ptr[r * C + j] = word.ptr[id * C + j] + position.ptr[(r % t) * C + j] + tokenType.ptr[types[r] * C + j] }
+        }
+        var x = FloatBuffer(count: n * C)
+        let eMean = FloatBuffer(count: n), eRstd = FloatBuffer(count: n)
+        Kernels.layerNorm(e.ptr, embNorm.0.ptr, embNorm.1.ptr, x.ptr, mean: eMean.ptr, rstd: eRstd.ptr, n: n, c: C, eps: c.eps)
+
+        struct Saved {
+            var xIn, q, k, v, probs, attn, sum1, mean1, rstd1, h, pre, act, sum2, mean2, rstd2: FloatBuffer
+            var xaQ, xaK, xaV, xaO, xaI, xaOut: FloatBuffer?
+        }
+        var saved: [Saved] = []
+        for L in blocks {
+            let q = FloatBuffer(count: n * C), k = FloatBuffer(count: n * C), v = FloatBuffer(count: n * C)
+            let xaQ = L.q.forward(x.ptr, n: n, into: q.ptr), xaK = L.k.forward(x.ptr, n: n, into: k.ptr), xaV = L.v.forward(x.ptr, n: n, into: v.ptr)
+            let attn = FloatBuffer(count: n * C), probs = FloatBuffer(count: b * H * t * t)
+            Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: b, t: t, s: t, h: H, g: H, d: D,
+                              causal: false, keyMask: keyMask, scale: scale)
+            let sum1 = FloatBuffer(count: n * C)
+            let xaO = L.attnOut.forward(attn.ptr, n: n, into: sum1.ptr)
+            for i in 0..<(n * C) { sum1.ptr[i] += x.ptr[i] }
+            let h = FloatBuffer(count: n * C), m1 = FloatBuffer(count: n), s1 = FloatBuffer(count: n)
+            Kernels.layerNorm(sum1.ptr, L.norm1.0.ptr, L.norm1.1.ptr, h.ptr, mean: m1.ptr, rstd: s1.ptr, n: n, c: C, eps: c.eps)
+            let pre = FloatBuffer(count: n * F), act = FloatBuffer(count: n * F)
+            let xaI = L.inter.forward(h.ptr, n: n, into: pre.ptr)
+            if erf { Kernels.geluErf(pre.ptr, act.ptr, count: n * F) } else { Kernels.geluTanh(pre.ptr, act.ptr, count: n * F) }
+            let sum2 = FloatBuffer(count: n * C)
+            let xaOut = L.out.forward(act.ptr, n: n, into: sum2.ptr)
+            for i in 0..<(n * C) { sum2.ptr[i] += h.ptr[i] }
+            let y = FloatBuffer(count: n * C), m2 = FloatBuffer(count: n), s2 = FloatBuffer(count: n)
+            Kernels.layerNorm(sum2.ptr, L.norm2.0.ptr, L.norm2.1.ptr, y.ptr, mean: m2.ptr, rstd: s2.ptr, n: n, c: C, eps: c.eps)
+            if backward {
+                saved.append(Saved(xIn: x, q: q, k: k, v: v, probs: probs, attn: attn, sum1: sum1, mean1: m1, rstd1: s1, h: h, pre: pre, act: act,
+                                   sum2: sum2, mean2: m2, rstd2: s2, xaQ: xaQ, xaK: xaK, xaV: xaV, xaO: xaO, xaI: xaI, xaOut: xaOut))
+            }
+            x = y
+        }
+        guard let classifier, let pooler else { return Output(hidden: x, logits: nil, loss: nil) }
+        // Pooler: tanh(dense(first token)); classifier on top.
+        let first = FloatBuffer(count: b * C)
+        for bi in 0..<b { (first.ptr + bi * C).update(from: x.ptr + bi * t * C, count: C) }
+        let pooled = FloatBuffer(count: b * C)
+        let xaP = pooler.forward(first.ptr, n: b, into: pooled.ptr)
+        for i in 0..<(b * C) { pooled.ptr[i] = tanh(pooled.ptr[i]) }
+        let nl = classifier.outFeatures
+        let logits = FloatBuffer(count: b * nl)
+        let xaC = classifier.forward(pooled.ptr, n: b, into: logits.ptr)
+        guard let labels else { return Output(hidden: x, logits: logits, loss: nil) }
+        guard labels.count == b, labels.allSatisfy({ $0 == Kernels.ignoreIndex || (0..<nl).contains($0) }) else {
+            throw ModelError("labels must be one class id (0..<\(nl)) per row of the batch")
+        }
+        let dl = backward ? FloatBuffer(count: b * nl) : nil
+        let (loss, _) = Kernels.crossEntropy(logits.ptr, targets: labels, n: b, v: nl, dlogits: dl?.ptr)
+        guard let dl else { return Output(hidden: x, logits: logits, loss: loss) }
+
+        let dpooled = FloatBuffer(count: b * C), dfirst = FloatBuffer(count: b * C)
+        classifier.backward(dl.ptr, input: pooled.ptr, xa: xaC, n: b, dx: dpooled.ptr)
+        for i in 0..<(b * C) { dpooled.ptr[i] *= 1 - pooled.ptr[i] * pooled.ptr[i] }
+        pooler.backward(dpooled.ptr, input: first.ptr, xa: xaP, n: b, dx: dfirst.ptr)
+        let dy = FloatBuffer(count: n * C)
+        for bi in 0..<b { (dy.ptr + bi * t * C).update(from: dfirst.ptr + bi * C, count: C) }
+        for (L, s) in zip(blocks, saved).reversed() {
+            let dsum2 = FloatBuffer(count: n * C)
+            Kernels.layerNormBackward(dy.ptr, s.sum2.ptr, L.norm2.0.ptr, mean: s.mean2.ptr, rstd: s.rstd2.ptr, dx: dsum2.ptr, dw: nil, db: nil, n: n, c: C)
+            let dact = FloatBuffer(count: n * F), dpre = FloatBuffer(count: n * F)
+            L.out.backward(dsum2.ptr, input: s.act.ptr, xa: s.xaOut, n: n, dx: dact.ptr)
+            if erf { Kernels.geluErfBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F) } else { Kernels.geluTanhBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F) }
+            let dh = FloatBuffer(count: n * C)
+            L.inter.backward(dpre.ptr, input: s.h.ptr, xa: s.xaI, n: n, dx: dh.ptr)
+            for i in 0..<(n * C) { dh.ptr[i] += dsum2.ptr[i] }
+            let dsum1 = FloatBuffer(count: n * C)
+            Kernels.layerNormBackward(dh.ptr, s.sum1.ptr, L.norm1.0.ptr, mean: s.mean1.ptr, rstd: s.rstd1.ptr, dx: dsum1.ptr, dw: nil, db: nil, n: n, c: C)
+            let dattn = FloatBuffer(count: n * C)
+            L.attnOut.backward(dsum1.ptr, input: s.attn.ptr, xa: s.xaO, n: n, dx: dattn.ptr)
+            let dq = FloatBuffer(count: n * C), dk = FloatBuffer(count: n * C), dv = FloatBuffer(count: n * C)
+            Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
+                               b: b, t: t, s: t, h: H, g: H, d: D, causal: false, keyMask: keyMask, scale: scale)
+            // The block's input feeds q, k, v and the residual.
+            L.q.backward(dq.ptr, input: s.xIn.ptr, xa: s.xaQ, n: n, dx: dy.ptr)
+            L.k.backward(dk.ptr, input: s.xIn.ptr, xa: s.xaK, n: n, dx: dy.ptr, accumulate: true)
+            L.v.backward(dv.ptr, input: s.xIn.ptr, xa: s.xaV, n: n, dx: dy.ptr, accumulate: true)
+            for i in 0..<(n * C) { dy.ptr[i] += dsum1.ptr[i] }
+        }
+        return Output(hidden: x, logits: logits, loss: loss)
+    }
+
+    /// Sentence embeddings: the mean of the last hidden states over non-padding tokens
+    /// (sentence-transformers' mean pooling), [B, C].
+    public func meanPooled(ids: [[Int]], mask: [[Int]]? = nil) throws -> [[Float]] {
+        let out = try forward(ids: ids, mask: mask)
+        let t = ids[0].count, C = config.hidden
+        let m = mask ?? ids.map { $0.map { _ in 1 } }
+        return (0..<ids.count).map { bi in
+            var sum = [Float](repeating: 0, count: C)
+            var count: Float = 0
+            for ti in 0..<t where m[bi][ti] != 0 {
+                for j in 0..<C { sum[j] += out.hidden.ptr[(bi * t + ti) * C + j] }
+                count += 1
+            }
+            return sum.map { $0 / max(count, 1e-9) }
+        }
+    }
+}
