@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftCore", "WeftStages", "WeftTensor",
+                "WeftCore", "WeftStages", "WeftTensor", "WeftModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
