@@ -70,7 +70,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let n = b * t, C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate, V = c.vocabSize
         let positions = (0..<n).map { $0 % t }
         let keyMask = keyMaskFrom(mask, ids: ids)
-        let rope = Rope(dim: D, positions: t, theta: c.ropeTheta)
+        let rope = Rope(dim: D, positions: t, theta: c.ropeTheta, invFreq: c.ropeInvFreq)
         let scale = 1 / Float(D).squareRoot()
 
         // Embedding lookup: the residual stream.

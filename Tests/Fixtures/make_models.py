@@ -9,6 +9,7 @@ loss and the gradient of every LoRA matrix. Everything in float32 on the CPU, ea
 import json, os
 import torch
 from safetensors.torch import save_file
+from transformers import Qwen2Config, Qwen2ForCausalLM
 from transformers import BertConfig, BertForSequenceClassification, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 from peft import LoraConfig, get_peft_model
 
@@ -80,3 +81,24 @@ with torch.no_grad():
 types = torch.tensor([[0, 0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 0, 0, 0]])
 write_case("bert-tiny-cls", bmodel, ["query", "value", "dense"], ids, mask, torch.tensor([2, 0]),
            extra_inputs={"token_type_ids": types})
+
+# Llama 3 style RoPE scaling, and Qwen2 (q/k/v biases) with tied embeddings: base logits and LoRA gradients.
+rcfg = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                   num_key_value_heads=4, max_position_embeddings=64, rms_norm_eps=1e-5, tie_word_embeddings=True,
+                   rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 4},
+                   attn_implementation="eager")
+rmodel = LlamaForCausalLM(rcfg).float()
+with torch.no_grad():
+    for p in rmodel.parameters():
+        p.normal_(0, 0.3)
+write_case("llama3-rope-tied", rmodel, ["k_proj", "up_proj"], ids, mask, labels)
+
+qcfg = Qwen2Config(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                   num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                   attn_implementation="eager")
+qmodel = Qwen2ForCausalLM(qcfg).float()
+with torch.no_grad():
+    for p in qmodel.parameters():
+        p.normal_(0, 0.3)
+write_case("qwen2-tiny", qmodel, ["q_proj", "k_proj", "v_proj"], ids, mask, labels)

@@ -24,6 +24,8 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Double {
 let causalFixtures: [(String, @Sendable (String) throws -> any CausalLM)] = [
     ("llama-tiny", { try LlamaModel(directory: $0) }),
     ("gpt2-tiny", { try GPT2Model(directory: $0) }),
+    ("llama3-rope-tied", { try LlamaModel(directory: $0) }),
+    ("qwen2-tiny", { try LlamaModel(directory: $0) }),
 ]
 
 @Suite("causal LMs against PyTorch (transformers + peft)")
@@ -64,7 +66,7 @@ struct LlamaTests {
         let dir = fixture("models/" + name)
         let m = try causalFixtures.first { $0.0 == name }!.1(dir)
         let adapted = try m.loadAdapter(directory: dir + "/adapter")
-        #expect(adapted.count == 2 * (name.hasPrefix("llama") ? 5 : 4))
+        #expect(adapted.count == 2 * ["llama-tiny": 5, "gpt2-tiny": 4, "llama3-rope-tied": 2, "qwen2-tiny": 3][name]!)
         let x = try inputs(dir)
         let out = try m.forward(ids: x.input_ids, mask: x.attention_mask, labels: x.labels, backward: true)
         let expected = try SafetensorsFile(path: dir + "/expected.safetensors")
