@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "WeftStages", targets: ["WeftStages"]),
         .library(name: "WeftTensor", targets: ["WeftTensor"]),
         .library(name: "WeftModels", targets: ["WeftModels"]),
+        .library(name: "WeftTrain", targets: ["WeftTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -23,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "WeftTensor", dependencies: ["COpenBLAS"]),
         .target(name: "WeftModels", dependencies: ["WeftTensor"]),
+        .target(name: "WeftTrain", dependencies: ["WeftModels", "WeftTensor"]),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
@@ -47,6 +49,7 @@ let package = Package(
         .testTarget(name: "WeftStagesTests", dependencies: ["WeftStages"]),
         .testTarget(name: "WeftTensorTests", dependencies: ["WeftTensor"]),
         .testTarget(name: "WeftModelsTests", dependencies: ["WeftModels"]),
+        .testTarget(name: "WeftTrainTests", dependencies: ["WeftTrain", "WeftModels"]),
         .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 """Tiny random Hugging Face models and PyTorch's answers for them, for WeftModels' tests.
 
-Run once on a developer machine (`pip install torch transformers peft safetensors`); the
+Run once on a developer machine (`pip install torch transformers peft safetensors`, then
+`PYTHONHASHSEED=0 python3 make_models.py`: PEFT keeps target_modules in a set); the
 outputs are committed and the test suite never needs Python. For each architecture it
 writes, under models/<name>/: the model folder (config.json + model.safetensors), a PEFT
 LoRA adapter (adapter/), inputs (inputs.json) and expected.safetensors with the logits, the
@@ -17,7 +18,7 @@ here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 torch.manual_seed(0)
 
 
-def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra_inputs={}, **lora_extra):
+def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra_inputs={}, adamw_steps=0, **lora_extra):
     out = os.path.join(here, name)
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
@@ -40,6 +41,19 @@ def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra
     with torch.no_grad():
         with peft_model.disable_adapter():
             expected["base_logits"] = peft_model(input_ids=ids, attention_mask=mask, **extra_inputs).logits.contiguous()
+    # Five AdamW steps on the same batch from these LoRA weights: the loss before each step.
+    if adamw_steps:
+        peft_model.zero_grad()
+        opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2, betas=(0.9, 0.999),
+                                eps=1e-8, weight_decay=0.01)
+        losses = []
+        for _ in range(adamw_steps):
+            opt.zero_grad()
+            loss = peft_model(input_ids=ids, attention_mask=mask, labels=labels, **extra_inputs).loss
+            losses.append(loss.item())
+            loss.backward()
+            opt.step()
+        expected["adamw_losses"] = torch.tensor(losses, dtype=torch.float32)
     save_file(expected, os.path.join(out, "expected.safetensors"))
     with open(os.path.join(out, "inputs.json"), "w") as f:
         json.dump({"input_ids": ids.tolist(), "attention_mask": mask.tolist(), "labels": labels.tolist(),
@@ -61,7 +75,7 @@ mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0]])
 labels = ids.clone()
 labels[mask == 0] = -100
 labels[0, 2] = -100
-write_case("llama-tiny", model, ["q_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], ids, mask, labels)
+write_case("llama-tiny", model, ["q_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], ids, mask, labels, adamw_steps=5)
 
 gcfg = GPT2Config(vocab_size=64, n_positions=32, n_embd=32, n_layer=2, n_head=4, activation_function="gelu_new",
                   resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, attn_implementation="eager")
@@ -69,7 +83,7 @@ gmodel = GPT2LMHeadModel(gcfg).float()
 with torch.no_grad():
     for p in gmodel.parameters():
         p.normal_(0, 0.3)
-write_case("gpt2-tiny", gmodel, ["c_attn", "c_proj", "c_fc"], ids, mask, labels, fan_in_fan_out=True)
+write_case("gpt2-tiny", gmodel, ["c_attn", "c_proj", "c_fc"], ids, mask, labels, adamw_steps=5, fan_in_fan_out=True)
 
 bcfg = BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
                   max_position_embeddings=32, type_vocab_size=2, hidden_act="gelu", hidden_dropout_prob=0.0,
