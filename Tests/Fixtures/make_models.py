@@ -18,10 +18,21 @@ here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 torch.manual_seed(0)
 
 
-def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra_inputs={}, adamw_steps=0, **lora_extra):
+def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra_inputs={}, adamw_steps=0, generate=False, **lora_extra):
     out = os.path.join(here, name)
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
+    generated = None
+    if generate:
+        # Greedy generation of two left-padded prompts (before PEFT wraps the model in place).
+        prompts = [[5, 17, 3], [9, 22, 31, 4, 8]]
+        width = max(map(len, prompts))
+        gids = torch.tensor([[0] * (width - len(p)) + p for p in prompts])
+        gmask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        with torch.no_grad():
+            res = model.generate(input_ids=gids, attention_mask=gmask, max_new_tokens=6, do_sample=False, pad_token_id=0,
+                                 eos_token_id=None, min_new_tokens=6)
+        generated = res[:, width:].contiguous()
     peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=alpha, target_modules=lora_targets, lora_dropout=0.0, **lora_extra))
     # PEFT starts B at zero, which would make every A gradient zero: give B values too.
     with torch.no_grad():
@@ -54,6 +65,8 @@ def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra
             loss.backward()
             opt.step()
         expected["adamw_losses"] = torch.tensor(losses, dtype=torch.float32)
+    if generated is not None:
+        expected["generated"] = generated.to(torch.int64)
     save_file(expected, os.path.join(out, "expected.safetensors"))
     with open(os.path.join(out, "inputs.json"), "w") as f:
         json.dump({"input_ids": ids.tolist(), "attention_mask": mask.tolist(), "labels": labels.tolist(),
@@ -75,7 +88,7 @@ mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0]])
 labels = ids.clone()
 labels[mask == 0] = -100
 labels[0, 2] = -100
-write_case("llama-tiny", model, ["q_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], ids, mask, labels, adamw_steps=5)
+write_case("llama-tiny", model, ["q_proj", "v_proj", "o_proj", "gate_proj", "down_proj"], ids, mask, labels, adamw_steps=5, generate=True)
 
 gcfg = GPT2Config(vocab_size=64, n_positions=32, n_embd=32, n_layer=2, n_head=4, activation_function="gelu_new",
                   resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, attn_implementation="eager")
@@ -83,7 +96,7 @@ gmodel = GPT2LMHeadModel(gcfg).float()
 with torch.no_grad():
     for p in gmodel.parameters():
         p.normal_(0, 0.3)
-write_case("gpt2-tiny", gmodel, ["c_attn", "c_proj", "c_fc"], ids, mask, labels, adamw_steps=5, fan_in_fan_out=True)
+write_case("gpt2-tiny", gmodel, ["c_attn", "c_proj", "c_fc"], ids, mask, labels, adamw_steps=5, generate=True, fan_in_fan_out=True)
 
 bcfg = BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
                   max_position_embeddings=32, type_vocab_size=2, hidden_act="gelu", hidden_dropout_prob=0.0,
@@ -106,7 +119,7 @@ rmodel = LlamaForCausalLM(rcfg).float()
 with torch.no_grad():
     for p in rmodel.parameters():
         p.normal_(0, 0.3)
-write_case("llama3-rope-tied", rmodel, ["k_proj", "up_proj"], ids, mask, labels)
+write_case("llama3-rope-tied", rmodel, ["k_proj", "up_proj"], ids, mask, labels, generate=True)
 
 qcfg = Qwen2Config(vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
                    num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, tie_word_embeddings=True,
@@ -115,4 +128,4 @@ qmodel = Qwen2ForCausalLM(qcfg).float()
 with torch.no_grad():
     for p in qmodel.parameters():
         p.normal_(0, 0.3)
-write_case("qwen2-tiny", qmodel, ["q_proj", "k_proj", "v_proj"], ids, mask, labels)
+write_case("qwen2-tiny", qmodel, ["q_proj", "k_proj", "v_proj"], ids, mask, labels, generate=True)
