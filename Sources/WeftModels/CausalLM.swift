@@ -13,6 +13,8 @@ public protocol LinearModel: AnyObject {
 public protocol CausalLM: LinearModel {
     var vocabSize: Int { get }
     func forward(ids: [[Int]], mask: [[Int]]?, labels: [[Int]]?, backward: Bool) throws -> CausalLMOutput
+    /// New tokens for each prompt, with a KV cache (see `GenerationConfig`).
+    func generate(prompts: [[Int]], config: GenerationConfig) throws -> [[Int]]
 }
 
 /// What a causal language model's forward pass returns.

@@ -68,102 +68,187 @@ struct Sampler {
     }
 }
 
-extension LlamaModel {
+/// A decoder that can run a few new positions against a KV cache (what generation needs).
+protocol CachedDecoder: CausalLM {
+    var layerCount: Int { get }
+    /// Floats per position in one layer's key (and value) cache.
+    var kvWidth: Int { get }
+    var maxPositions: Int { get }
+    /// Runs `tokens` (B rows of t tokens at `positions`, B·t of them) after `filled` cached
+    /// slots, appends their keys and values, and returns logits for each row's last token, [B, V].
+    func decode(tokens: [[Int]], positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer
+}
+
+extension CachedDecoder {
     /// Generates up to `maxNewTokens` per prompt with a KV cache (prompts of different
-    /// lengths are left-padded and masked). Returns only the new tokens of each row,
-    /// including a stop token when one ended the row.
-    public func generate(prompts: [[Int]], config g: GenerationConfig) throws -> [[Int]] {
-        let c = config
+    /// lengths are left-padded and masked, positions count real tokens as transformers does).
+    /// Returns only the new tokens of each row, including a stop token when one ended the row.
+    func runGeneration(prompts: [[Int]], config g: GenerationConfig) throws -> [[Int]] {
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw ModelError("every prompt needs at least one token") }
         for (r, p) in prompts.enumerated() {
-            for (j, id) in p.enumerated() where id < 0 || id >= c.vocabSize {
-                throw ModelError("prompt token \(id) at [\(r), \(j)] is outside the vocabulary (0..<\(c.vocabSize))")
+            for (j, id) in p.enumerated() where id < 0 || id >= vocabSize {
+                throw ModelError("prompt token \(id) at [\(r), \(j)] is outside the vocabulary (0..<\(vocabSize))")
             }
         }
         let b = prompts.count, t0 = prompts.map(\.count).max()!
         let total = t0 + g.maxNewTokens
-        let C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate, V = c.vocabSize
-        let rope = Rope(dim: D, positions: total, theta: c.ropeTheta, invFreq: c.ropeInvFreq)
-        let cache = KVCache(layers: layers.count, batch: b, capacity: total, width: G * D)
-        // Key mask per row over cache slots: left padding is 0.
+        guard total <= maxPositions else {
+            throw ModelError("prompt (\(t0)) plus max new tokens (\(g.maxNewTokens)) exceed the model's \(maxPositions) positions")
+        }
+        let cache = KVCache(layers: layerCount, batch: b, capacity: total, width: kvWidth)
         var keyMask = [[Int32]](repeating: [Int32](repeating: 1, count: total), count: b)
         var nextPos = [Int](repeating: 0, count: b)
-        var ids = [[Int]](repeating: [], count: b)
-        var posRows: [Int] = []
+        var step = [[Int]](repeating: [], count: b)
+        var positions: [Int] = []
         for (r, p) in prompts.enumerated() {
             let pad = t0 - p.count
             for j in 0..<pad { keyMask[r][j] = 0 }
-            ids[r] = [Int](repeating: 0, count: pad) + p
-            // Positions count real tokens only (as transformers derives them from the mask).
-            posRows += (0..<t0).map { max(0, $0 - pad) }
+            step[r] = [Int](repeating: 0, count: pad) + p
+            positions += (0..<t0).map { max(0, $0 - pad) }
             nextPos[r] = p.count
         }
-        let scale = 1 / Float(D).squareRoot()
         var sampler = Sampler(g)
         var seen = prompts
         var out = [[Int]](repeating: [], count: b)
         var done = [Bool](repeating: false, count: b)
-        var filled = 0  // cache slots used (same for every row)
-        var step = ids  // tokens to feed: all prompt tokens first, then one per row
+        var filled = 0
         while true {
-            let t = step[0].count, n = b * t
-            var x = FloatBuffer(count: n * C)
-            for (r, id) in step.joined().enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }
-            let positions = filled == 0 ? posRows : nextPos.map { $0 - 1 }
-            for (li, L) in layers.enumerated() {
-                let h1 = FloatBuffer(count: n * C), rs = FloatBuffer(count: n)
-                Kernels.rmsNorm(x.ptr, L.inputNorm.ptr, h1.ptr, rstd: rs.ptr, n: n, c: C, eps: c.rmsEps)
-                let q = FloatBuffer(count: n * H * D), k = FloatBuffer(count: n * G * D), v = FloatBuffer(count: n * G * D)
-                L.q.forward(h1.ptr, n: n, into: q.ptr); L.k.forward(h1.ptr, n: n, into: k.ptr); L.v.forward(h1.ptr, n: n, into: v.ptr)
-                rope.apply(q.ptr, rows: n, heads: H, positions: positions)
-                rope.apply(k.ptr, rows: n, heads: G, positions: positions)
-                let attn = FloatBuffer(count: n * H * D)
-                let s = filled + t
-                let probs = FloatBuffer(count: H * t * s)
-                for r in 0..<b {
-                    let kc = cache.k[li][r].ptr, vc = cache.v[li][r].ptr
-                    (kc + filled * G * D).update(from: k.ptr + r * t * G * D, count: t * G * D)
-                    (vc + filled * G * D).update(from: v.ptr + r * t * G * D, count: t * G * D)
-                    keyMask[r].withUnsafeBufferPointer { m in
-                        Attention.forward(q: q.ptr + r * t * H * D, k: kc, v: vc, out: attn.ptr + r * t * H * D, probs: probs.ptr,
-                                          b: 1, t: t, s: s, h: H, g: G, d: D, causal: true, keyMask: m.baseAddress!, scale: scale)
-                    }
-                }
-                let xMid = FloatBuffer(count: n * C)
-                L.o.forward(attn.ptr, n: n, into: xMid.ptr)
-                for i in 0..<(n * C) { xMid.ptr[i] += x.ptr[i] }
-                let h2 = FloatBuffer(count: n * C)
-                Kernels.rmsNorm(xMid.ptr, L.postNorm.ptr, h2.ptr, rstd: rs.ptr, n: n, c: C, eps: c.rmsEps)
-                let gt = FloatBuffer(count: n * F), up = FloatBuffer(count: n * F)
-                L.gate.forward(h2.ptr, n: n, into: gt.ptr); L.up.forward(h2.ptr, n: n, into: up.ptr)
-                Kernels.swiglu(gt.ptr, up.ptr, gt.ptr, count: n * F)
-                let xOut = FloatBuffer(count: n * C)
-                L.down.forward(gt.ptr, n: n, into: xOut.ptr)
-                for i in 0..<(n * C) { xOut.ptr[i] += xMid.ptr[i] }
-                x = xOut
-            }
-            filled += t
-            // Only each row's last position needs logits.
-            let last = FloatBuffer(count: b * C), lastN = FloatBuffer(count: b * C), rs = FloatBuffer(count: b)
-            for r in 0..<b { (last.ptr + r * C).update(from: x.ptr + (r * t + t - 1) * C, count: C) }
-            Kernels.rmsNorm(last.ptr, finalNorm.ptr, lastN.ptr, rstd: rs.ptr, n: b, c: C, eps: c.rmsEps)
-            let logits = FloatBuffer(count: b * V)
-            lmHead.forward(lastN.ptr, n: b, into: logits.ptr)
-            var next = [[Int]]()
+            let logits = decode(tokens: step, positions: positions, cache: cache, filled: filled, keyMask: keyMask)
+            filled += step[0].count
             for r in 0..<b {
-                let tok = done[r] ? 0 : sampler.pick(logits.ptr + r * V, v: V, seen: seen[r])
+                let tok = done[r] ? 0 : sampler.pick(logits.ptr + r * vocabSize, v: vocabSize, seen: seen[r])
                 if !done[r] {
                     out[r].append(tok)
                     seen[r].append(tok)
                     if g.stopTokens.contains(tok) { done[r] = true }
                 }
-                next.append([tok])
-                nextPos[r] += 1
+                step[r] = [tok]
             }
-            if out.allSatisfy({ $0.count >= g.maxNewTokens }) || done.allSatisfy({ $0 }) || filled >= total { break }
-            if zip(out, done).allSatisfy({ $0.count >= g.maxNewTokens || $1 }) { break }
-            step = next
+            positions = nextPos
+            for r in 0..<b { nextPos[r] += 1 }
+            if zip(out, done).allSatisfy({ $0.count >= g.maxNewTokens || $1 }) || filled >= total { break }
         }
         return out
+    }
+}
+
+extension LlamaModel: CachedDecoder {
+    public func generate(prompts: [[Int]], config: GenerationConfig) throws -> [[Int]] { try runGeneration(prompts: prompts, config: config) }
+    var layerCount: Int { layers.count }
+    var kvWidth: Int { config.kvHeads * config.headDim }
+    var maxPositions: Int { Int.max }
+
+    func decode(tokens: [[Int]], positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer {
+        let c = config
+        let b = tokens.count, t = tokens[0].count, n = b * t
+        let C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate, V = c.vocabSize
+        let rope = Rope(dim: D, positions: (positions.max() ?? 0) + 1, theta: c.ropeTheta, invFreq: c.ropeInvFreq)
+        let scale = 1 / Float(D).squareRoot()
+        var x = FloatBuffer(count: n * C)
+        for (r, id) in tokens.joined().enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }
+        for (li, L) in layers.enumerated() {
+            let h1 = FloatBuffer(count: n * C), rs = FloatBuffer(count: n)
+            Kernels.rmsNorm(x.ptr, L.inputNorm.ptr, h1.ptr, rstd: rs.ptr, n: n, c: C, eps: c.rmsEps)
+            let q = FloatBuffer(count: n * H * D), k = FloatBuffer(count: n * G * D), v = FloatBuffer(count: n * G * D)
+            L.q.forward(h1.ptr, n: n, into: q.ptr); L.k.forward(h1.ptr, n: n, into: k.ptr); L.v.forward(h1.ptr, n: n, into: v.ptr)
+            rope.apply(q.ptr, rows: n, heads: H, positions: positions)
+            rope.apply(k.ptr, rows: n, heads: G, positions: positions)
+            let attn = FloatBuffer(count: n * H * D)
+            cachedAttention(q: q, k: k, v: v, out: attn, cache: cache, layer: li, filled: filled, b: b, t: t, h: H, g: G, d: D,
+                            keyMask: keyMask, scale: scale)
+            let xMid = FloatBuffer(count: n * C)
+            L.o.forward(attn.ptr, n: n, into: xMid.ptr)
+            for i in 0..<(n * C) { xMid.ptr[i] += x.ptr[i] }
+            let h2 = FloatBuffer(count: n * C)
+            Kernels.rmsNorm(xMid.ptr, L.postNorm.ptr, h2.ptr, rstd: rs.ptr, n: n, c: C, eps: c.rmsEps)
+            let gt = FloatBuffer(count: n * F), up = FloatBuffer(count: n * F)
+            L.gate.forward(h2.ptr, n: n, into: gt.ptr); L.up.forward(h2.ptr, n: n, into: up.ptr)
+            Kernels.swiglu(gt.ptr, up.ptr, gt.ptr, count: n * F)
+            let xOut = FloatBuffer(count: n * C)
+            L.down.forward(gt.ptr, n: n, into: xOut.ptr)
+            for i in 0..<(n * C) { xOut.ptr[i] += xMid.ptr[i] }
+            x = xOut
+        }
+        let last = lastRows(x, b: b, t: t, c: C)
+        let normed = FloatBuffer(count: b * C), rs = FloatBuffer(count: b)
+        Kernels.rmsNorm(last.ptr, finalNorm.ptr, normed.ptr, rstd: rs.ptr, n: b, c: C, eps: c.rmsEps)
+        let logits = FloatBuffer(count: b * V)
+        lmHead.forward(normed.ptr, n: b, into: logits.ptr)
+        return logits
+    }
+}
+
+/// Each row's last position, [B, C].
+func lastRows(_ x: FloatBuffer, b: Int, t: Int, c: Int) -> FloatBuffer {
+    let last = FloatBuffer(count: b * c)
+    for r in 0..<b { (last.ptr + r * c).update(from: x.ptr + (r * t + t - 1) * c, count: c) }
+    return last
+}
+
+/// Appends this step's keys and values to each row's cache and attends over everything cached.
+func cachedAttention(q: FloatBuffer, k: FloatBuffer, v: FloatBuffer, out: FloatBuffer, cache: KVCache, layer: Int, filled: Int,
+                     b: Int, t: Int, h: Int, g: Int, d: Int, keyMask: [[Int32]], scale: Float) {
+    let s = filled + t
+    let probs = FloatBuffer(count: h * t * s)
+    for r in 0..<b {
+        let kc = cache.k[layer][r].ptr, vc = cache.v[layer][r].ptr
+        (kc + filled * g * d).update(from: k.ptr + r * t * g * d, count: t * g * d)
+        (vc + filled * g * d).update(from: v.ptr + r * t * g * d, count: t * g * d)
+        keyMask[r].withUnsafeBufferPointer { m in
+            Attention.forward(q: q.ptr + r * t * h * d, k: kc, v: vc, out: out.ptr + r * t * h * d, probs: probs.ptr,
+                              b: 1, t: t, s: s, h: h, g: g, d: d, causal: true, keyMask: m.baseAddress!, scale: scale)
+        }
+    }
+}
+
+extension GPT2Model: CachedDecoder {
+    public func generate(prompts: [[Int]], config: GenerationConfig) throws -> [[Int]] { try runGeneration(prompts: prompts, config: config) }
+    var layerCount: Int { blocks.count }
+    var kvWidth: Int { config.hidden }
+    var maxPositions: Int { config.positions }
+
+    func decode(tokens: [[Int]], positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer {
+        let c = config
+        let b = tokens.count, t = tokens[0].count, n = b * t
+        let C = c.hidden, H = c.heads, D = C / H, F = c.inner, V = c.vocabSize
+        let scale = 1 / Float(D).squareRoot()
+        var x = FloatBuffer(count: n * C)
+        for (r, id) in tokens.joined().enumerated() {
+            for j in 0..<C { x.ptr[r * C + j] = wte.ptr[id * C + j] + wpe.ptr[positions[r] * C + j] }
+        }
+        let mean = FloatBuffer(count: n), rstd = FloatBuffer(count: n)
+        for (li, L) in blocks.enumerated() {
+            let h1 = FloatBuffer(count: n * C)
+            Kernels.layerNorm(x.ptr, L.ln1.0.ptr, L.ln1.1.ptr, h1.ptr, mean: mean.ptr, rstd: rstd.ptr, n: n, c: C, eps: c.eps)
+            let qkv = FloatBuffer(count: n * 3 * C)
+            L.attn.forward(h1.ptr, n: n, into: qkv.ptr)
+            let q = FloatBuffer(count: n * C), k = FloatBuffer(count: n * C), v = FloatBuffer(count: n * C)
+            for r in 0..<n {
+                (q.ptr + r * C).update(from: qkv.ptr + r * 3 * C, count: C)
+                (k.ptr + r * C).update(from: qkv.ptr + r * 3 * C + C, count: C)
+                (v.ptr + r * C).update(from: qkv.ptr + r * 3 * C + 2 * C, count: C)
+            }
+            let attn = FloatBuffer(count: n * C)
+            cachedAttention(q: q, k: k, v: v, out: attn, cache: cache, layer: li, filled: filled, b: b, t: t, h: H, g: H, d: D,
+                            keyMask: keyMask, scale: scale)
+            let xMid = FloatBuffer(count: n * C)
+            L.proj.forward(attn.ptr, n: n, into: xMid.ptr)
+            for i in 0..<(n * C) { xMid.ptr[i] += x.ptr[i] }
+            let h2 = FloatBuffer(count: n * C)
+            Kernels.layerNorm(xMid.ptr, L.ln2.0.ptr, L.ln2.1.ptr, h2.ptr, mean: mean.ptr, rstd: rstd.ptr, n: n, c: C, eps: c.eps)
+            let pre = FloatBuffer(count: n * F)
+            L.fc.forward(h2.ptr, n: n, into: pre.ptr)
+            Kernels.geluTanh(pre.ptr, pre.ptr, count: n * F)
+            let xOut = FloatBuffer(count: n * C)
+            L.out.forward(pre.ptr, n: n, into: xOut.ptr)
+            for i in 0..<(n * C) { xOut.ptr[i] += xMid.ptr[i] }
+            x = xOut
+        }
+        let last = lastRows(x, b: b, t: t, c: C)
+        let normed = FloatBuffer(count: b * C)
+        Kernels.layerNorm(last.ptr, lnF.0.ptr, lnF.1.ptr, normed.ptr, mean: mean.ptr, rstd: rstd.ptr, n: b, c: C, eps: c.eps)
+        let logits = FloatBuffer(count: b * V)
+        lmHead.forward(normed.ptr, n: b, into: logits.ptr)
+        return logits
     }
 }

@@ -98,3 +98,51 @@ struct ModelCommand: ParsableCommand {
         }
     }
 }
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate tokens with a KV cache (Llama family, GPT-2).")
+    @Option var model: String
+    @Option(help: "A PEFT LoRA adapter folder.") var adapter: String?
+    @Option(help: "Text prompt (needs the model's tokenizer.json).") var prompt: String?
+    @Option(help: "JSON array of prompts as token ids, e.g. [[1, 2, 3]] (or one flat array).") var promptIds: String?
+    @Option var maxNewTokens: Int = 32
+    @Option(help: "0 = greedy.") var temperature: Float = 0
+    @Option var topK: Int = 0
+    @Option var topP: Float = 1
+    @Option var repetitionPenalty: Float = 1
+    @Option(help: "Token ids that end a row (repeatable).") var stopToken: [Int] = []
+    @Option var seed: UInt64 = 0
+    @Option(help: "BLAS threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    func run() throws {
+        guarded {
+            guard (prompt == nil) != (promptIds == nil) else { throw WeftError.usage(message: "give --prompt TEXT or --prompt-ids JSON (one of them)") }
+            if prompt != nil {
+                throw WeftError.usage(message: "--prompt needs a tokenizer, which this build does not have yet (tokenizer.json support arrives with the text stages)\n  hint: pass token ids with --prompt-ids '[[1, 2, 3]]'")
+            }
+            guard maxNewTokens >= 1, temperature >= 0, topK >= 0, topP > 0, topP <= 1, repetitionPenalty > 0 else {
+                throw WeftError.usage(message: "need --max-new-tokens ≥ 1, --temperature ≥ 0, --top-k ≥ 0, 0 < --top-p ≤ 1, --repetition-penalty > 0")
+            }
+            let raw = FileManager.default.contents(atPath: promptIds!).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+                ?? (try? JSONSerialization.jsonObject(with: Data(promptIds!.utf8)))
+            guard let prompts = (raw as? [[Int]]) ?? (raw as? [Int]).map({ [$0] }) else {
+                throw WeftError.usage(message: "--prompt-ids must be a JSON file or text holding [[ids...], ...] or [ids...]")
+            }
+            try loadBLAS(threads: threads)
+            guard case .causal(let lm) = try modelCall({ try AnyModel.load(directory: model) }) else {
+                throw WeftError.usage(message: "\(model) is an encoder (BERT): it does not generate text")
+            }
+            if let adapter { _ = try modelCall { try lm.loadAdapter(directory: adapter) } }
+            var g = GenerationConfig()
+            g.maxNewTokens = maxNewTokens
+            g.temperature = temperature
+            g.topK = topK
+            g.topP = topP
+            g.repetitionPenalty = repetitionPenalty
+            g.stopTokens = Set(stopToken)
+            g.seed = seed
+            let out = try modelCall { try lm.generate(prompts: prompts, config: g) }
+            print(Value.list(out.map { .list($0.map { .int($0) }) }).orderedJSON)
+            return 0
+        }
+    }
+}

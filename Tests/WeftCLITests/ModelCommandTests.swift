@@ -55,4 +55,18 @@ struct ModelCommandTests {
         let ragged = try ws.run("model", "forward", "--model", dir, "--input-ids", "bad.json", "--out", "o.safetensors")
         #expect(ragged.err.contains("equal-length rows"), "\(ragged)")
     }
+
+    @Test("weft generate: greedy ids equal transformers' generate; sampling is seeded")
+    func generate() throws {
+        let ws = try TestWorkspace()
+        let dir = modelFixture("models/llama-tiny")
+        let r = try ws.run("generate", "--model", dir, "--prompt-ids", "[[5,17,3],[9,22,31,4,8]]", "--max-new-tokens", "6")
+        #expect(r.code == 0, "\(r)")
+        #expect(r.out.trimmingCharacters(in: .whitespacesAndNewlines) == "[[42,40,26,42,2,45],[10,12,56,56,5,2]]")
+        let a = try ws.run("generate", "--model", dir, "--prompt-ids", "[5,17,3]", "--temperature", "1", "--seed", "9")
+        let b = try ws.run("generate", "--model", dir, "--prompt-ids", "[5,17,3]", "--temperature", "1", "--seed", "9")
+        #expect(a.code == 0 && a.out == b.out)
+        let bert = try ws.run("generate", "--model", modelFixture("models/bert-tiny-cls"), "--prompt-ids", "[1]")
+        #expect(bert.err.contains("encoder (BERT)"), "\(bert)")
+    }
 }

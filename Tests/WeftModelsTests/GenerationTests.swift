@@ -7,10 +7,11 @@ import WeftTensor
 struct GenerationTests {
     let prompts = [[5, 17, 3], [9, 22, 31, 4, 8]]
 
-    @Test("greedy generation of left-padded prompts equals transformers' generate", arguments: ["llama-tiny", "llama3-rope-tied", "qwen2-tiny"])
+    @Test("greedy generation of left-padded prompts equals transformers' generate",
+          arguments: ["llama-tiny", "llama3-rope-tied", "qwen2-tiny", "gpt2-tiny"])
     func greedyMatchesTransformers(_ name: String) throws {
         let dir = fixture("models/" + name)
-        let m = try LlamaModel(directory: dir)
+        let m: any CausalLM = name.hasPrefix("gpt2") ? try GPT2Model(directory: dir) : try LlamaModel(directory: dir)
         var g = GenerationConfig()
         g.maxNewTokens = 6
         let out = try m.generate(prompts: prompts, config: g)
