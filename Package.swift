@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftCore", "WeftStages", "WeftTensor", "WeftModels",
+                "WeftCore", "WeftStages", "WeftTensor", "WeftModels", "WeftTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),

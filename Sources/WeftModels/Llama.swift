@@ -20,14 +20,30 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
     }
 
     /// Loads `config.json` and the safetensors weights, checking every shape against the config.
-    public init(directory: String) throws {
+    public convenience init(directory: String) throws {
         let c = try LlamaConfig.load(directory: directory)
-        config = c
         let ck: SafetensorsCheckpoint
         do { ck = try SafetensorsCheckpoint(directory: directory) } catch { throw ModelError("\(error)") }
-        func load(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
+        try self.init(config: c, hasHead: !c.tiedEmbeddings && ck.names.contains("lm_head.weight")) { name, shape in
             do { return FloatBuffer(try ck.tensor(name, expect: shape).data) } catch { throw ModelError("\(error)") }
         }
+    }
+
+    /// A model of this shape with seeded random weights (normal, std 0.02; norms at 1), as the
+    /// benchmarks and `pretrain` start from.
+    public convenience init(config c: LlamaConfig, seed: UInt64) throws {
+        var rng = SplitMix(seed)
+        try self.init(config: c, hasHead: !c.tiedEmbeddings) { name, shape in
+            let n = shape.reduce(1, *)
+            if name.hasSuffix("norm.weight") { return FloatBuffer([Float](repeating: 1, count: n)) }
+            if name.hasSuffix(".bias") { return FloatBuffer(count: n) }
+            return FloatBuffer((0..<n).map { _ in rng.normal() * 0.02 })
+        }
+    }
+
+    /// Builds the layers from `load(name, shape)`.
+    init(config c: LlamaConfig, hasHead: Bool, load: (String, [Int]) throws -> FloatBuffer) throws {
+        config = c
         func linear(_ name: String, _ i: Int, _ o: Int, bias: Bool = false) throws -> Linear {
             Linear(name: name, weight: try load(name + ".weight", [o, i]), bias: bias ? try load(name + ".bias", [o]) : nil,
                    inFeatures: i, outFeatures: o)
@@ -47,11 +63,8 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
                          up: try linear(p + "mlp.up_proj", c.hidden, c.intermediate),
                          down: try linear(p + "mlp.down_proj", c.intermediate, c.hidden))
         }
-        if c.tiedEmbeddings || ck.names.firstIndex(of: "lm_head.weight") == nil {
-            lmHead = Linear(name: "lm_head", weight: embed, bias: nil, inFeatures: c.hidden, outFeatures: c.vocabSize)
-        } else {
-            lmHead = try linear("lm_head", c.hidden, c.vocabSize)
-        }
+        lmHead = hasHead ? try linear("lm_head", c.hidden, c.vocabSize)
+                         : Linear(name: "lm_head", weight: embed, bias: nil, inFeatures: c.hidden, outFeatures: c.vocabSize)
     }
 
     public var vocabSize: Int { config.vocabSize }

@@ -27,6 +27,25 @@ public struct LlamaConfig: Sendable {
 
     public static let supportedTypes = ["llama", "mistral", "qwen2"]
 
+    /// A configuration given in code (benchmark shapes, `pretrain`).
+    public init(modelType: String = "llama", vocabSize: Int, hidden: Int, intermediate: Int, layers: Int, heads: Int, kvHeads: Int,
+                headDim: Int? = nil, rmsEps: Float = 1e-5, ropeTheta: Double = 10000, tiedEmbeddings: Bool = false, attentionBias: Bool = false) {
+        self.modelType = modelType
+        self.vocabSize = vocabSize
+        self.hidden = hidden
+        self.intermediate = intermediate
+        self.layers = layers
+        self.heads = heads
+        self.kvHeads = kvHeads
+        let d = headDim ?? hidden / heads
+        self.headDim = d
+        self.rmsEps = rmsEps
+        self.ropeTheta = ropeTheta
+        ropeInvFreq = (0..<(d / 2)).map { 1 / pow(ropeTheta, Double(2 * $0) / Double(d)) }
+        self.tiedEmbeddings = tiedEmbeddings
+        self.attentionBias = attentionBias
+    }
+
     /// RoPE inverse frequencies 1/θ^(2i/D), rescaled as transformers' `linear` and `llama3`
     /// rope types define (reference: transformers `modeling_rope_utils`).
     static func ropeFrequencies(_ rope: [String: Any], theta: Double, headDim: Int, path: String) throws -> [Double] {
@@ -84,14 +103,15 @@ public struct LlamaConfig: Sendable {
         let theta = (rope["rope_theta"] as? Double) ?? (j["rope_theta"] as? Double) ?? 10000
         let headDim = j["head_dim"] as? Int ?? hidden / heads
         let invFreq = try Self.ropeFrequencies(rope, theta: theta, headDim: headDim, path: path)
-        let c = LlamaConfig(
+        var c = LlamaConfig(
             modelType: type, vocabSize: try int("vocab_size"), hidden: hidden, intermediate: try int("intermediate_size"),
             layers: try int("num_hidden_layers"), heads: heads, kvHeads: j["num_key_value_heads"] as? Int ?? heads,
             headDim: headDim,
             rmsEps: Float(j["rms_norm_eps"] as? Double ?? 1e-6),
-            ropeTheta: theta, ropeInvFreq: invFreq,
+            ropeTheta: theta,
             tiedEmbeddings: j["tie_word_embeddings"] as? Bool ?? false,
             attentionBias: type == "qwen2" || (j["attention_bias"] as? Bool ?? false))
+        c.ropeInvFreq = invFreq
         guard c.heads % c.kvHeads == 0 else { throw ModelError("\(path): num_attention_heads \(c.heads) is not a multiple of num_key_value_heads \(c.kvHeads)") }
         return c
     }

@@ -99,4 +99,9 @@ struct SplitMix {
     }
     /// Uniform in [0, 1).
     mutating func unit() -> Float { Float(Double(next() >> 11) / Double(1 << 53)) }
+    /// Standard normal (Box–Muller).
+    mutating func normal() -> Float {
+        let u1 = max(Double(next() >> 11) / Double(1 << 53), 1e-300), u2 = Double(next() >> 11) / Double(1 << 53)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+    }
 }

@@ -62,6 +62,7 @@ public enum Attention {
                                scale: Float) {
         let perGroup = h / g
         let pairs = b * h
+        BLAS.withThreads(pairs > 1 ? 1 : BLAS.threads) {
         parallelRows(pairs, minRows: 1) { range in
             for pair in range {
                 let bi = pair / h, hi = pair % h, gi = hi / perGroup
@@ -79,6 +80,7 @@ public enum Attention {
                 Kernels.softmax(pr, pr, n: t, c: s)
                 BLAS.gemm(pr, vp, out + (bi * t * h + hi) * d, m: t, n: d, k: s, lda: s, ldb: g * d, ldc: h * d)
             }
+        }
         }
     }
 
@@ -99,6 +101,7 @@ public enum Attention {
                                 causal: Bool, keyMask: UnsafePointer<Int32>?, scale: Float) {
         let perGroup = h / g
         // Heads of one key/value group write the same dk/dv rows: parallelise over (batch, group).
+        BLAS.withThreads(b * g > 1 ? 1 : BLAS.threads) {
         parallelRows(b * g, minRows: 1) { range in
             var dp = [Float](repeating: 0, count: t * s)
             dp.withUnsafeMutableBufferPointer { dpb in
@@ -124,6 +127,7 @@ public enum Attention {
                     }
                 }
             }
+        }
         }
     }
 }

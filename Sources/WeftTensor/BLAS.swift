@@ -103,6 +103,18 @@ public enum BLAS {
     /// OpenBLAS's build configuration string.
     public static var config: String { library.config().map { String(cString: $0) } ?? "unknown" }
 
+    /// Runs `body` with OpenBLAS limited to `n` threads (then restores the count). Kernels
+    /// that already split work across cores (one small product per attention head) call BLAS
+    /// single-threaded inside: two OpenBLAS pools contending for two cores spend their time
+    /// yielding to each other.
+    public static func withThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let before = threads
+        if before == n { return try body() }
+        threads = n
+        defer { threads = before }
+        return try body()
+    }
+
     /// Threads OpenBLAS uses for one call.
     public static var threads: Int {
         get { Int(library.getThreads()) }

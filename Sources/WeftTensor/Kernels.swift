@@ -214,33 +214,40 @@ public enum Kernels {
     /// Mean cross-entropy over rows whose target is a class (rows with `ignoreIndex`, or any
     /// target outside 0..<V, which callers reject beforehand, count as ignored); writes dlogits
     /// (of the mean) when given. Returns (loss, counted rows); the loss is 0 when no row counts.
-    /// Sums in Double so long sequences keep fp32-exact means.
+    /// Row sums in fp32 (as PyTorch's fp32 kernel), the mean over rows in Double.
     @discardableResult
     public static func crossEntropy(_ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, n: Int, v: Int,
                                     dlogits: UnsafeMutablePointer<Float>?) -> (loss: Double, count: Int) {
         var count = 0
         for r in 0..<n where targets[r] >= 0 && targets[r] < v { count += 1 }
-        var total = 0.0
         let scale = count > 0 ? 1 / Float(count) : 0
-        for r in 0..<n {
-            let lr = logits + r * v
-            let t = targets[r]
-            guard t != ignoreIndex, t >= 0, t < v else {
-                if let dlogits { for j in 0..<v { dlogits[r * v + j] = 0 } }
-                continue
-            }
-            var m = -Float.infinity
-            for j in 0..<v { m = max(m, lr[j]) }
-            var s: Double = 0
-            for j in 0..<v { s += Double(exp(lr[j] - m)) }
-            let lse = Double(m) + log(s)
-            total += lse - Double(lr[t])
-            if let dlogits {
-                let d = dlogits + r * v
-                for j in 0..<v { d[j] = Float(exp(Double(lr[j]) - lse)) * scale }
-                d[t] -= scale
+        // Per-row losses in parallel; the mean is summed in Double, in row order, afterwards.
+        let rowLoss = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
+        defer { rowLoss.deallocate() }
+        parallelRows(n, minRows: 8) { rows in
+            for r in rows {
+                let lr = logits + r * v
+                let t = targets[r]
+                rowLoss[r] = 0
+                guard t >= 0, t < v else {
+                    if let dlogits { (dlogits + r * v).update(repeating: 0, count: v) }
+                    continue
+                }
+                var m = -Float.infinity
+                for j in 0..<v { m = max(m, lr[j]) }
+                var s: Float = 0
+                for j in 0..<v { s += exp(lr[j] - m) }
+                let lse = m + log(s)
+                rowLoss[r] = Double(lse) - Double(lr[t])
+                if let dlogits {
+                    let d = dlogits + r * v
+                    for j in 0..<v { d[j] = exp(lr[j] - lse) * scale }
+                    d[t] -= scale
+                }
             }
         }
+        var total = 0.0
+        for r in 0..<n { total += rowLoss[r] }
         return (count > 0 ? total / Double(count) : 0, count)
     }
 }
