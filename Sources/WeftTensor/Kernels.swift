@@ -236,14 +236,17 @@ public enum Kernels {
                 var m = -Float.infinity
                 for j in 0..<v { m = max(m, lr[j]) }
                 var s: Float = 0
-                for j in 0..<v { s += exp(lr[j] - m) }
-                let lse = m + log(s)
-                rowLoss[r] = Double(lse) - Double(lr[t])
                 if let dlogits {
+                    // One exp per logit: keep exp(l − max) and rescale it into the gradient.
                     let d = dlogits + r * v
-                    for j in 0..<v { d[j] = exp(lr[j] - lse) * scale }
+                    for j in 0..<v { let e = exp(lr[j] - m); d[j] = e; s += e }
+                    let f = scale / s
+                    for j in 0..<v { d[j] *= f }
                     d[t] -= scale
+                } else {
+                    for j in 0..<v { s += exp(lr[j] - m) }
                 }
+                rowLoss[r] = Double(m + log(s)) - Double(lr[t])
             }
         }
         var total = 0.0
