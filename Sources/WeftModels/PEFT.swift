@@ -87,10 +87,10 @@ extension LinearModel {
 }
 
 /// SplitMix64: a small seeded generator, so initialisation is the same on every machine.
-struct SplitMix {
+public struct SplitMix: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(_ seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -186,10 +186,8 @@ public enum Kernels {
         parallelRows(n, minRows: 16) { rows in
             for r in rows {
                 let xr = x + r * c, yr = y + r * c
-                var m = -Float.infinity
-                for j in 0..<c { m = max(m, xr[j]) }
-                var s: Float = 0
-                for j in 0..<c { let e = exp(xr[j] - m); yr[j] = e; s += e }
+                let m = VectorMath.max(xr, count: c)
+                let s = VectorMath.expShifted(xr, yr, count: c, shift: m)
                 let inv = 1 / s
                 for j in 0..<c { yr[j] *= inv }
             }
@@ -233,18 +231,19 @@ public enum Kernels {
                     if let dlogits { (dlogits + r * v).update(repeating: 0, count: v) }
                     continue
                 }
-                var m = -Float.infinity
-                for j in 0..<v { m = max(m, lr[j]) }
-                var s: Float = 0
+                let m = VectorMath.max(lr, count: v)
+                let s: Float
                 if let dlogits {
                     // One exp per logit: keep exp(l − max) and rescale it into the gradient.
                     let d = dlogits + r * v
-                    for j in 0..<v { let e = exp(lr[j] - m); d[j] = e; s += e }
+                    s = VectorMath.expShifted(lr, d, count: v, shift: m)
                     let f = scale / s
                     for j in 0..<v { d[j] *= f }
                     d[t] -= scale
                 } else {
-                    for j in 0..<v { s += exp(lr[j] - m) }
+                    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: v)
+                    s = VectorMath.expShifted(lr, tmp, count: v, shift: m)
+                    tmp.deallocate()
                 }
                 rowLoss[r] = Double(m + log(s)) - Double(lr[t])
             }

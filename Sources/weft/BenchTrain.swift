@@ -56,7 +56,7 @@ extension Bench {
                 // B starts at zero in PEFT too; give it values so every gradient is exercised.
                 for l in model.linears { if let lora = l.lora { for i in 0..<lora.b.count { lora.b[i] = 0.01 } } }
                 let opt = AdamW(model.loraParameters, lr: 2e-4, weightDecay: 0.01)
-                var rng = SystemRandomNumberGenerator()
+                var rng = SplitMix(2)
                 let batches = (0..<4).map { _ in (0..<b).map { _ in (0..<t).map { _ in Int.random(in: 0..<c.vocabSize, using: &rng) } } }
                 var times: [Double] = []
                 var losses: [Double] = []

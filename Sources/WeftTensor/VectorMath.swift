@@ -1,0 +1,75 @@
+// Elementwise exp over contiguous fp32 rows, 16 lanes at a time (AVX-512 width).
+import Foundation
+
+/// Vectorised exp: range reduction by powers of two, then a degree-6 polynomial on
+/// |r| ≤ ln2/2 (relative error below 2e-7, within fp32 rounding of libm's expf).
+public enum VectorMath {
+    typealias V = SIMD16<Float>
+    static let log2e: Float = 1.4426950408889634
+    static let ln2Hi: Float = 0.693359375, ln2Lo: Float = -2.12194440e-4
+
+    @inline(__always)
+    static func exp(_ x: V) -> V {
+        var cx = x.replacing(with: -87.3, where: x .< -87.3)
+        cx = cx.replacing(with: 88.7, where: cx .> 88.7)
+        // round(x·log2e) without a float→int conversion: adding 1.5·2²³ leaves the integer in
+        // the low mantissa bits (the generic SIMD conversions are not vectorised).
+        let magic = V(repeating: 12582912)
+        let t = cx * log2e + magic
+        let n = t - magic
+        let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
+        let r = cx - n * ln2Hi - n * ln2Lo
+        var p = V(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        // 2ⁿ as two factors, so n = 128 (x near ln FLT_MAX) does not overflow the exponent field.
+        let half = ni &>> 1
+        let s1 = unsafeBitCast((half &+ 127) &<< 23, to: V.self), s2 = unsafeBitCast((ni &- half &+ 127) &<< 23, to: V.self)
+        var y = p * s1 * s2
+        // Below the clamp the true value underflows to 0 (also for −∞).
+        y.replace(with: 0, where: x .< -87.3)
+        return y
+    }
+
+    /// dst[i] = exp(src[i] − shift); returns Σ dst (in place is allowed).
+    @discardableResult
+    public static func expShifted(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+        var i = 0
+        var acc = V()
+        let s = V(repeating: shift)
+        while i + 16 <= count {
+            let v = exp(UnsafeRawPointer(src + i).loadUnaligned(as: V.self) - s)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: V.self)
+            acc += v
+            i += 16
+        }
+        var sum = acc.sum()
+        while i < count {
+            var tail = V(repeating: -.infinity)
+            let n = min(16, count - i)
+            for j in 0..<n { tail[j] = src[i + j] - shift }
+            let v = exp(tail)
+            for j in 0..<n { dst[i + j] = v[j]; sum += v[j] }
+            i += n
+        }
+        return sum
+    }
+
+    /// The largest value of a row.
+    public static func max(_ src: UnsafePointer<Float>, count: Int) -> Float {
+        var i = 0
+        var m = V(repeating: -.infinity)
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
+            m = m.replacing(with: v, where: v .> m)
+            i += 16
+        }
+        var r = m.max()
+        while i < count { r = Swift.max(r, src[i]); i += 1 }
+        return r
+    }
+}
