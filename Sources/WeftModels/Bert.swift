@@ -42,6 +42,8 @@ public final class BertModel: LinearModel, @unchecked Sendable {
     let blocks: [Block]
     public let pooler: Linear?
     public let classifier: Linear?
+    /// `bert.` when the checkpoint was saved from BertForSequenceClassification.
+    let prefix: String
 
     struct Block {
         let q: Linear, k: Linear, v: Linear, attnOut: Linear, inter: Linear, out: Linear
@@ -54,6 +56,7 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         let ck: SafetensorsCheckpoint
         do { ck = try SafetensorsCheckpoint(directory: directory) } catch { throw ModelError("\(error)") }
         let p = ck.names.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        prefix = p
         func load(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
             do { return FloatBuffer(try ck.tensor(name, expect: shape).data) } catch { throw ModelError("\(error)") }
         }
@@ -82,8 +85,29 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         }
     }
 
+    public var gradientCheckpointing = false
+
     public var linears: [Linear] {
         blocks.flatMap { [$0.q, $0.k, $0.v, $0.attnOut, $0.inter, $0.out] } + [pooler, classifier].compactMap { $0 }
+    }
+
+    public var weights: [NamedWeight] {
+        let C = config.hidden, p = prefix
+        func ln(_ name: String, _ w: (FloatBuffer, FloatBuffer)) -> [NamedWeight] {
+            [NamedWeight(name + ".weight", w.0, [C]), NamedWeight(name + ".bias", w.1, [C])]
+        }
+        var out = [NamedWeight(p + "embeddings.word_embeddings.weight", word, [config.vocabSize, C]),
+                   NamedWeight(p + "embeddings.position_embeddings.weight", position, [config.positions, C]),
+                   NamedWeight(p + "embeddings.token_type_embeddings.weight", tokenType, [config.typeVocab, C])]
+        out += ln(p + "embeddings.LayerNorm", embNorm)
+        for (l, B) in blocks.enumerated() {
+            let b = p + "encoder.layer.\(l)."
+            out += B.q.namedWeights + B.k.namedWeights + B.v.namedWeights + B.attnOut.namedWeights
+            out += ln(b + "attention.output.LayerNorm", B.norm1)
+            out += B.inter.namedWeights + B.out.namedWeights
+            out += ln(b + "output.LayerNorm", B.norm2)
+        }
+        return out + (pooler?.namedWeights ?? []) + (classifier?.namedWeights ?? [])
     }
 
     /// The encoder's output and what classification needs.
@@ -95,8 +119,79 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         public var loss: Double?
     }
 
+    struct Pass {
+        let b: Int, t: Int, n: Int
+        let keyMask: [Int32]
+        let scale: Float
+        let training: Bool
+    }
+
+    struct Saved {
+        var q, k, v, probs, attn, sum1, mean1, rstd1, h, pre, act, sum2, mean2, rstd2: FloatBuffer
+        var lora: [LoRASaved?]  // query, key, value, attention.output.dense, intermediate.dense, output.dense
+    }
+
+    func blockForward(_ L: Block, _ x: FloatBuffer, _ p: Pass, save: Bool, seeds: [UInt64]? = nil) -> (FloatBuffer, Saved?, [UInt64]) {
+        let c = config, n = p.n, C = c.hidden, H = c.heads, D = C / H, F = c.intermediate
+        func run(_ lin: Linear, _ i: Int, _ input: FloatBuffer, _ out: FloatBuffer) -> LoRASaved? {
+            lin.forward(input.ptr, n: n, into: out.ptr, training: p.training, seed: seeds?[i])
+        }
+        let q = FloatBuffer(count: n * C), k = FloatBuffer(count: n * C), v = FloatBuffer(count: n * C)
+        let sq = run(L.q, 0, x, q), sk = run(L.k, 1, x, k), sv = run(L.v, 2, x, v)
+        let attn = FloatBuffer(count: n * C), probs = FloatBuffer(count: p.b * H * p.t * p.t)
+        Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: p.b, t: p.t, s: p.t, h: H, g: H, d: D,
+                          causal: false, keyMask: p.keyMask, scale: p.scale)
+        let sum1 = FloatBuffer(count: n * C)
+        let so = run(L.attnOut, 3, attn, sum1)
+        Kernels.add(sum1.ptr, x.ptr, count: n * C)
+        let h = FloatBuffer(count: n * C), m1 = FloatBuffer(count: n), s1 = FloatBuffer(count: n)
+        Kernels.layerNorm(sum1.ptr, L.norm1.0.ptr, L.norm1.1.ptr, h.ptr, mean: m1.ptr, rstd: s1.ptr, n: n, c: C, eps: c.eps)
+        let pre = FloatBuffer(count: n * F), act = FloatBuffer(count: n * F)
+        let si = run(L.inter, 4, h, pre)
+        if c.activation == "gelu" { Kernels.geluErf(pre.ptr, act.ptr, count: n * F) } else { Kernels.geluTanh(pre.ptr, act.ptr, count: n * F) }
+        let sum2 = FloatBuffer(count: n * C)
+        let sOut = run(L.out, 5, act, sum2)
+        Kernels.add(sum2.ptr, h.ptr, count: n * C)
+        let y = FloatBuffer(count: n * C), m2 = FloatBuffer(count: n), s2 = FloatBuffer(count: n)
+        Kernels.layerNorm(sum2.ptr, L.norm2.0.ptr, L.norm2.1.ptr, y.ptr, mean: m2.ptr, rstd: s2.ptr, n: n, c: C, eps: c.eps)
+        let lora = [sq, sk, sv, so, si, sOut]
+        let used = lora.map { $0?.seed ?? 0 }
+        guard save else { return (y, nil, used) }
+        return (y, Saved(q: q, k: k, v: v, probs: probs, attn: attn, sum1: sum1, mean1: m1, rstd1: s1, h: h, pre: pre, act: act,
+                         sum2: sum2, mean2: m2, rstd2: s2, lora: lora), used)
+    }
+
+    /// `dy` holds the gradient of the block's output and becomes that of its input `xIn`.
+    func blockBackward(_ L: Block, _ s: Saved, xIn: FloatBuffer, dy: FloatBuffer, _ p: Pass) {
+        let c = config, n = p.n, C = c.hidden, H = c.heads, D = C / H, F = c.intermediate
+        let dsum2 = FloatBuffer(count: n * C)
+        Kernels.layerNormBackward(dy.ptr, s.sum2.ptr, L.norm2.0.ptr, mean: s.mean2.ptr, rstd: s.rstd2.ptr, dx: dsum2.ptr,
+                                  dw: L.norm2.0.grad?.ptr, db: L.norm2.1.grad?.ptr, n: n, c: C)
+        let dact = FloatBuffer(count: n * F), dpre = FloatBuffer(count: n * F)
+        L.out.backward(dsum2.ptr, input: s.act.ptr, lora: s.lora[5], n: n, dx: dact.ptr)
+        if c.activation == "gelu" { Kernels.geluErfBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F) }
+        else { Kernels.geluTanhBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F) }
+        let dh = FloatBuffer(count: n * C)
+        L.inter.backward(dpre.ptr, input: s.h.ptr, lora: s.lora[4], n: n, dx: dh.ptr)
+        Kernels.add(dh.ptr, dsum2.ptr, count: n * C)
+        let dsum1 = FloatBuffer(count: n * C)
+        Kernels.layerNormBackward(dh.ptr, s.sum1.ptr, L.norm1.0.ptr, mean: s.mean1.ptr, rstd: s.rstd1.ptr, dx: dsum1.ptr,
+                                  dw: L.norm1.0.grad?.ptr, db: L.norm1.1.grad?.ptr, n: n, c: C)
+        let dattn = FloatBuffer(count: n * C)
+        L.attnOut.backward(dsum1.ptr, input: s.attn.ptr, lora: s.lora[3], n: n, dx: dattn.ptr)
+        let dq = FloatBuffer(count: n * C), dk = FloatBuffer(count: n * C), dv = FloatBuffer(count: n * C)
+        Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
+                           b: p.b, t: p.t, s: p.t, h: H, g: H, d: D, causal: false, keyMask: p.keyMask, scale: p.scale)
+        // The block's input feeds q, k, v and the residual.
+        L.q.backward(dq.ptr, input: xIn.ptr, lora: s.lora[0], n: n, dx: dy.ptr)
+        L.k.backward(dk.ptr, input: xIn.ptr, lora: s.lora[1], n: n, dx: dy.ptr, accumulate: true)
+        L.v.backward(dv.ptr, input: xIn.ptr, lora: s.lora[2], n: n, dx: dy.ptr, accumulate: true)
+        Kernels.add(dy.ptr, dsum1.ptr, count: n * C)
+    }
+
     /// Encodes a batch; with `labels` (one class per row) and a classifier, also the
-    /// cross-entropy loss, and with `backward` its gradients into the trainable buffers.
+    /// cross-entropy loss, and with `backward` (a training pass: LoRA dropout acts) its
+    /// gradients into the trainable buffers.
     public func forward(ids: [[Int]], mask: [[Int]]? = nil, tokenTypes: [[Int]]? = nil, labels: [Int]? = nil,
                         backward: Bool = false) throws -> Output {
         let c = config
@@ -106,47 +201,23 @@ public final class BertModel: LinearModel, @unchecked Sendable {
             throw ModelError("token type ids must have the ids' shape [\(b), \(t)] and values in 0..<\(c.typeVocab)")
         }
         if backward && (labels == nil || classifier == nil) { throw ModelError("a backward pass needs labels and a classification head") }
-        let n = b * t, C = c.hidden, H = c.heads, D = C / H, F = c.intermediate
-        let keyMask = keyMaskFrom(mask, ids: ids)
-        let scale = 1 / Float(D).squareRoot()
-        let erf = c.activation == "gelu"
-        let e = FloatBuffer(count: n * C)
+        let n = b * t, C = c.hidden
+        let p = Pass(b: b, t: t, n: n, keyMask: keyMaskFrom(mask, ids: ids), scale: 1 / Float(C / c.heads).squareRoot(), training: backward)
+        let flatIds = Array(ids.joined())
         let types = tokenTypes.map { Array($0.joined()) } ?? [Int](repeating: 0, count: n)
-        for (r, id) in ids.joined().enumerated() {
+        let e = FloatBuffer(count: n * C)
+        for (r, id) in flatIds.enumerated() {
             for j in 0..<C { e.ptr[r * C + j] = word.ptr[id * C + j] + position.ptr[(r % t) * C + j] + tokenType.ptr[types[r] * C + j] }
         }
         var x = FloatBuffer(count: n * C)
         let eMean = FloatBuffer(count: n), eRstd = FloatBuffer(count: n)
         Kernels.layerNorm(e.ptr, embNorm.0.ptr, embNorm.1.ptr, x.ptr, mean: eMean.ptr, rstd: eRstd.ptr, n: n, c: C, eps: c.eps)
 
-        struct Saved {
-            var xIn, q, k, v, probs, attn, sum1, mean1, rstd1, h, pre, act, sum2, mean2, rstd2: FloatBuffer
-            var xaQ, xaK, xaV, xaO, xaI, xaOut: FloatBuffer?
-        }
-        var saved: [Saved] = []
+        var inputs: [FloatBuffer] = [], saved: [Saved?] = [], seeds: [[UInt64]] = []
+        let keep = backward && !gradientCheckpointing
         for L in blocks {
-            let q = FloatBuffer(count: n * C), k = FloatBuffer(count: n * C), v = FloatBuffer(count: n * C)
-            let xaQ = L.q.forward(x.ptr, n: n, into: q.ptr), xaK = L.k.forward(x.ptr, n: n, into: k.ptr), xaV = L.v.forward(x.ptr, n: n, into: v.ptr)
-            let attn = FloatBuffer(count: n * C), probs = FloatBuffer(count: b * H * t * t)
-            Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: b, t: t, s: t, h: H, g: H, d: D,
-                              causal: false, keyMask: keyMask, scale: scale)
-            let sum1 = FloatBuffer(count: n * C)
-            let xaO = L.attnOut.forward(attn.ptr, n: n, into: sum1.ptr)
-            for i in 0..<(n * C) { sum1.ptr[i] += x.ptr[i] }
-            let h = FloatBuffer(count: n * C), m1 = FloatBuffer(count: n), s1 = FloatBuffer(count: n)
-            Kernels.layerNorm(sum1.ptr, L.norm1.0.ptr, L.norm1.1.ptr, h.ptr, mean: m1.ptr, rstd: s1.ptr, n: n, c: C, eps: c.eps)
-            let pre = FloatBuffer(count: n * F), act = FloatBuffer(count: n * F)
-            let xaI = L.inter.forward(h.ptr, n: n, into: pre.ptr)
-            if erf { Kernels.geluErf(pre.ptr, act.ptr, count: n * F) } else { Kernels.geluTanh(pre.ptr, act.ptr, count: n * F) }
-            let sum2 = FloatBuffer(count: n * C)
-            let xaOut = L.out.forward(act.ptr, n: n, into: sum2.ptr)
-            for i in 0..<(n * C) { sum2.ptr[i] += h.ptr[i] }
-            let y = FloatBuffer(count: n * C), m2 = FloatBuffer(count: n), s2 = FloatBuffer(count: n)
-            Kernels.layerNorm(sum2.ptr, L.norm2.0.ptr, L.norm2.1.ptr, y.ptr, mean: m2.ptr, rstd: s2.ptr, n: n, c: C, eps: c.eps)
-            if backward {
-                saved.append(Saved(xIn: x, q: q, k: k, v: v, probs: probs, attn: attn, sum1: sum1, mean1: m1, rstd1: s1, h: h, pre: pre, act: act,
-                                   sum2: sum2, mean2: m2, rstd2: s2, xaQ: xaQ, xaK: xaK, xaV: xaV, xaO: xaO, xaI: xaI, xaOut: xaOut))
-            }
+            let (y, s, used) = blockForward(L, x, p, save: keep)
+            if backward { inputs.append(x); saved.append(s); seeds.append(used) }
             x = y
         }
         guard let classifier, let pooler else { return Output(hidden: x, logits: nil, loss: nil) }
@@ -154,11 +225,11 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         let first = FloatBuffer(count: b * C)
         for bi in 0..<b { (first.ptr + bi * C).update(from: x.ptr + bi * t * C, count: C) }
         let pooled = FloatBuffer(count: b * C)
-        let xaP = pooler.forward(first.ptr, n: b, into: pooled.ptr)
+        let sP = pooler.forward(first.ptr, n: b, into: pooled.ptr, training: backward)
         for i in 0..<(b * C) { pooled.ptr[i] = tanh(pooled.ptr[i]) }
         let nl = classifier.outFeatures
         let logits = FloatBuffer(count: b * nl)
-        let xaC = classifier.forward(pooled.ptr, n: b, into: logits.ptr)
+        let sC = classifier.forward(pooled.ptr, n: b, into: logits.ptr, training: backward)
         guard let labels else { return Output(hidden: x, logits: logits, loss: nil) }
         guard labels.count == b, labels.allSatisfy({ $0 == Kernels.ignoreIndex || (0..<nl).contains($0) }) else {
             throw ModelError("labels must be one class id (0..<\(nl)) per row of the batch")
@@ -168,33 +239,26 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         guard let dl else { return Output(hidden: x, logits: logits, loss: loss) }
 
         let dpooled = FloatBuffer(count: b * C), dfirst = FloatBuffer(count: b * C)
-        classifier.backward(dl.ptr, input: pooled.ptr, xa: xaC, n: b, dx: dpooled.ptr)
+        classifier.backward(dl.ptr, input: pooled.ptr, lora: sC, n: b, dx: dpooled.ptr)
         for i in 0..<(b * C) { dpooled.ptr[i] *= 1 - pooled.ptr[i] * pooled.ptr[i] }
-        pooler.backward(dpooled.ptr, input: first.ptr, xa: xaP, n: b, dx: dfirst.ptr)
+        pooler.backward(dpooled.ptr, input: first.ptr, lora: sP, n: b, dx: dfirst.ptr)
         let dy = FloatBuffer(count: n * C)
         for bi in 0..<b { (dy.ptr + bi * t * C).update(from: dfirst.ptr + bi * C, count: C) }
-        for (L, s) in zip(blocks, saved).reversed() {
-            let dsum2 = FloatBuffer(count: n * C)
-            Kernels.layerNormBackward(dy.ptr, s.sum2.ptr, L.norm2.0.ptr, mean: s.mean2.ptr, rstd: s.rstd2.ptr, dx: dsum2.ptr, dw: nil, db: nil, n: n, c: C)
-            let dact = FloatBuffer(count: n * F), dpre = FloatBuffer(count: n * F)
-            L.out.backward(dsum2.ptr, input: s.act.ptr, xa: s.xaOut, n: n, dx: dact.ptr)
-            if erf { Kernels.geluErfBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F) } else { Kernels.geluTanhBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F) }
-            let dh = FloatBuffer(count: n * C)
-            L.inter.backward(dpre.ptr, input: s.h.ptr, xa: s.xaI, n: n, dx: dh.ptr)
-            for i in 0..<(n * C) { dh.ptr[i] += dsum2.ptr[i] }
-            let dsum1 = FloatBuffer(count: n * C)
-            Kernels.layerNormBackward(dh.ptr, s.sum1.ptr, L.norm1.0.ptr, mean: s.mean1.ptr, rstd: s.rstd1.ptr, dx: dsum1.ptr, dw: nil, db: nil, n: n, c: C)
-            let dattn = FloatBuffer(count: n * C)
-            L.attnOut.backward(dsum1.ptr, input: s.attn.ptr, xa: s.xaO, n: n, dx: dattn.ptr)
-            let dq = FloatBuffer(count: n * C), dk = FloatBuffer(count: n * C), dv = FloatBuffer(count: n * C)
-            Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
-                               b: b, t: t, s: t, h: H, g: H, d: D, causal: false, keyMask: keyMask, scale: scale)
-            // The block's input feeds q, k, v and the residual.
-            L.q.backward(dq.ptr, input: s.xIn.ptr, xa: s.xaQ, n: n, dx: dy.ptr)
-            L.k.backward(dk.ptr, input: s.xIn.ptr, xa: s.xaK, n: n, dx: dy.ptr, accumulate: true)
-            L.v.backward(dv.ptr, input: s.xIn.ptr, xa: s.xaV, n: n, dx: dy.ptr, accumulate: true)
-            for i in 0..<(n * C) { dy.ptr[i] += dsum1.ptr[i] }
+        for l in blocks.indices.reversed() {
+            let s = saved[l] ?? blockForward(blocks[l], inputs[l], p, save: true, seeds: seeds[l]).1!
+            saved[l] = nil
+            blockBackward(blocks[l], s, xIn: inputs[l], dy: dy, p)
         }
+        // Embeddings: the LayerNorm, then the three tables.
+        guard word.grad != nil || position.grad != nil || tokenType.grad != nil || embNorm.0.grad != nil || embNorm.1.grad != nil else {
+            return Output(hidden: x, logits: logits, loss: loss)
+        }
+        let de = FloatBuffer(count: n * C)
+        Kernels.layerNormBackward(dy.ptr, e.ptr, embNorm.0.ptr, mean: eMean.ptr, rstd: eRstd.ptr, dx: de.ptr,
+                                  dw: embNorm.0.grad?.ptr, db: embNorm.1.grad?.ptr, n: n, c: C)
+        if let g = word.grad { Kernels.embeddingBackward(de.ptr, ids: flatIds, dTable: g.ptr, c: C) }
+        if let g = position.grad { Kernels.embeddingBackward(de.ptr, ids: (0..<n).map { $0 % t }, dTable: g.ptr, c: C) }
+        if let g = tokenType.grad { Kernels.embeddingBackward(de.ptr, ids: types, dTable: g.ptr, c: C) }
         return Output(hidden: x, logits: logits, loss: loss)
     }
 

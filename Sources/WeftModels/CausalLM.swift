@@ -6,6 +6,61 @@ import WeftTensor
 public protocol LinearModel: AnyObject {
     /// Every linear layer, by its Hugging Face module name.
     var linears: [Linear] { get }
+    /// Every base weight, by its checkpoint name (a tied weight once).
+    var weights: [NamedWeight] { get }
+    /// Recompute each block's activations in the backward pass instead of keeping them from
+    /// the forward pass: less memory, about one more forward pass of time.
+    var gradientCheckpointing: Bool { get set }
+}
+
+/// A base weight of a model and how the checkpoint stores it.
+public struct NamedWeight {
+    /// The tensor's name in the Hugging Face checkpoint.
+    public let name: String
+    public let buffer: FloatBuffer
+    /// The shape in the checkpoint.
+    public let shape: [Int]
+    /// Held as the transpose of the checkpoint's [in, out] layout (GPT-2's Conv1D).
+    public let transposed: Bool
+
+    public init(_ name: String, _ buffer: FloatBuffer, _ shape: [Int], transposed: Bool = false) {
+        self.name = name
+        self.buffer = buffer
+        self.shape = shape
+        self.transposed = transposed
+    }
+}
+
+extension LinearModel {
+    /// Makes the base weights whose names satisfy `include` trainable (gradient buffers
+    /// allocated) and freezes the others. Returns the trainable names.
+    @discardableResult
+    public func setTrainable(where include: (String) -> Bool) -> [String] {
+        var names: [String] = []
+        for w in weights {
+            let on = include(w.name)
+            w.buffer.setTrainable(on)
+            if on { names.append(w.name) }
+        }
+        return names
+    }
+
+    /// The base weights that carry gradients.
+    public var trainableWeights: [NamedWeight] { weights.filter { $0.buffer.grad != nil } }
+
+    /// Copies `values` (in the checkpoint's layout) into the weight named `name`.
+    public func assignWeight(_ name: String, _ values: Tensor, file: String) throws {
+        guard let w = weights.first(where: { $0.name == name }) else { throw ModelError("\(file): this model has no weight '\(name)'") }
+        guard values.shape == w.shape else {
+            throw ModelError("\(file): tensor '\(name)' has shape \(values.shape), the model's is \(w.shape)")
+        }
+        if w.transposed {
+            let (i, o) = (w.shape[0], w.shape[1])
+            for r in 0..<i { for c in 0..<o { w.buffer[c * i + r] = values.data[r * o + c] } }
+        } else {
+            w.buffer.ptr.update(from: values.data, count: values.count)
+        }
+    }
 }
 
 /// A decoder-only language model: logits for every position, and the LoRA gradients of the

@@ -37,6 +37,8 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
     let lnF: (FloatBuffer, FloatBuffer)
     public let lmHead: Linear
     let blocks: [Block]
+    /// `transformer.` when the checkpoint was saved from GPT2LMHeadModel.
+    let prefix: String
 
     struct Block {
         let ln1: (FloatBuffer, FloatBuffer), ln2: (FloatBuffer, FloatBuffer)
@@ -50,6 +52,7 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
         do { ck = try SafetensorsCheckpoint(directory: directory) } catch { throw ModelError("\(error)") }
         // Checkpoints saved from GPT2LMHeadModel prefix names with `transformer.`; GPT2Model's do not.
         let prefix = ck.names.contains("transformer.wte.weight") ? "transformer." : ""
+        self.prefix = prefix
         func load(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
             do { return FloatBuffer(try ck.tensor(prefix + name, expect: shape).data) } catch { throw ModelError("\(error)") }
         }
@@ -73,92 +76,140 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
     }
 
     public var vocabSize: Int { config.vocabSize }
+    public var gradientCheckpointing = false
 
     /// Every linear layer by module name (`transformer.h.0.attn.c_attn`, ...), the head last.
     public var linears: [Linear] { blocks.flatMap { [$0.attn, $0.proj, $0.fc, $0.out] } + [lmHead] }
+
+    public var weights: [NamedWeight] {
+        let C = config.hidden, pre = prefix
+        func ln(_ name: String, _ w: (FloatBuffer, FloatBuffer)) -> [NamedWeight] {
+            [NamedWeight(pre + name + ".weight", w.0, [C]), NamedWeight(pre + name + ".bias", w.1, [C])]
+        }
+        var out = [NamedWeight(pre + "wte.weight", wte, [config.vocabSize, C]), NamedWeight(pre + "wpe.weight", wpe, [config.positions, C])]
+        for (l, B) in blocks.enumerated() {
+            out += ln("h.\(l).ln_1", B.ln1)
+            out += B.attn.namedWeights(transposed: true) + B.proj.namedWeights(transposed: true)
+            out += ln("h.\(l).ln_2", B.ln2)
+            out += B.fc.namedWeights(transposed: true) + B.out.namedWeights(transposed: true)
+        }
+        return out + ln("ln_f", lnF)
+    }
+
+    struct Pass {
+        let b: Int, t: Int, n: Int
+        let keyMask: [Int32]
+        let scale: Float
+        let training: Bool
+    }
+
+    struct Saved {
+        var h1, mean1, rstd1, q, k, v, probs, attn, xMid, h2, mean2, rstd2, pre, act: FloatBuffer
+        var lora: [LoRASaved?]  // c_attn, attn.c_proj, c_fc, mlp.c_proj
+    }
+
+    func blockForward(_ L: Block, _ x: FloatBuffer, _ p: Pass, save: Bool, seeds: [UInt64]? = nil) -> (FloatBuffer, Saved?, [UInt64]) {
+        let c = config, n = p.n, C = c.hidden, H = c.heads, D = C / H, F = c.inner
+        func run(_ lin: Linear, _ i: Int, _ input: FloatBuffer, _ out: FloatBuffer) -> LoRASaved? {
+            lin.forward(input.ptr, n: n, into: out.ptr, training: p.training, seed: seeds?[i])
+        }
+        let h1 = FloatBuffer(count: n * C), m1 = FloatBuffer(count: n), s1 = FloatBuffer(count: n)
+        Kernels.layerNorm(x.ptr, L.ln1.0.ptr, L.ln1.1.ptr, h1.ptr, mean: m1.ptr, rstd: s1.ptr, n: n, c: C, eps: c.eps)
+        let qkv = FloatBuffer(count: n * 3 * C)
+        let sAttn = run(L.attn, 0, h1, qkv)
+        let q = FloatBuffer(count: n * C), k = FloatBuffer(count: n * C), v = FloatBuffer(count: n * C)
+        for r in 0..<n {
+            (q.ptr + r * C).update(from: qkv.ptr + r * 3 * C, count: C)
+            (k.ptr + r * C).update(from: qkv.ptr + r * 3 * C + C, count: C)
+            (v.ptr + r * C).update(from: qkv.ptr + r * 3 * C + 2 * C, count: C)
+        }
+        let attn = FloatBuffer(count: n * C), probs = FloatBuffer(count: p.b * H * p.t * p.t)
+        Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: p.b, t: p.t, s: p.t, h: H, g: H, d: D,
+                          causal: true, keyMask: p.keyMask, scale: p.scale)
+        let xMid = FloatBuffer(count: n * C)
+        let sProj = run(L.proj, 1, attn, xMid)
+        Kernels.add(xMid.ptr, x.ptr, count: n * C)
+        let h2 = FloatBuffer(count: n * C), m2 = FloatBuffer(count: n), s2 = FloatBuffer(count: n)
+        Kernels.layerNorm(xMid.ptr, L.ln2.0.ptr, L.ln2.1.ptr, h2.ptr, mean: m2.ptr, rstd: s2.ptr, n: n, c: C, eps: c.eps)
+        let pre = FloatBuffer(count: n * F), act = FloatBuffer(count: n * F)
+        let sFc = run(L.fc, 2, h2, pre)
+        Kernels.geluTanh(pre.ptr, act.ptr, count: n * F)
+        let xOut = FloatBuffer(count: n * C)
+        let sOut = run(L.out, 3, act, xOut)
+        Kernels.add(xOut.ptr, xMid.ptr, count: n * C)
+        let lora = [sAttn, sProj, sFc, sOut]
+        let used = lora.map { $0?.seed ?? 0 }
+        guard save else { return (xOut, nil, used) }
+        return (xOut, Saved(h1: h1, mean1: m1, rstd1: s1, q: q, k: k, v: v, probs: probs, attn: attn, xMid: xMid, h2: h2, mean2: m2,
+                            rstd2: s2, pre: pre, act: act, lora: lora), used)
+    }
+
+    func blockBackward(_ L: Block, _ s: Saved, xIn: FloatBuffer, dres: FloatBuffer, _ p: Pass) {
+        let c = config, n = p.n, C = c.hidden, H = c.heads, D = C / H, F = c.inner
+        let tmp = FloatBuffer(count: n * C)
+        let dact = FloatBuffer(count: n * F), dpre = FloatBuffer(count: n * F), dh2 = FloatBuffer(count: n * C)
+        L.out.backward(dres.ptr, input: s.act.ptr, lora: s.lora[3], n: n, dx: dact.ptr)
+        Kernels.geluTanhBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F)
+        L.fc.backward(dpre.ptr, input: s.h2.ptr, lora: s.lora[2], n: n, dx: dh2.ptr)
+        Kernels.layerNormBackward(dh2.ptr, s.xMid.ptr, L.ln2.0.ptr, mean: s.mean2.ptr, rstd: s.rstd2.ptr, dx: tmp.ptr,
+                                  dw: L.ln2.0.grad?.ptr, db: L.ln2.1.grad?.ptr, n: n, c: C)
+        Kernels.add(dres.ptr, tmp.ptr, count: n * C)
+        let dattn = FloatBuffer(count: n * C)
+        L.proj.backward(dres.ptr, input: s.attn.ptr, lora: s.lora[1], n: n, dx: dattn.ptr)
+        let dq = FloatBuffer(count: n * C), dk = FloatBuffer(count: n * C), dv = FloatBuffer(count: n * C)
+        Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
+                           b: p.b, t: p.t, s: p.t, h: H, g: H, d: D, causal: true, keyMask: p.keyMask, scale: p.scale)
+        let dqkv = FloatBuffer(count: n * 3 * C)
+        for r in 0..<n {
+            (dqkv.ptr + r * 3 * C).update(from: dq.ptr + r * C, count: C)
+            (dqkv.ptr + r * 3 * C + C).update(from: dk.ptr + r * C, count: C)
+            (dqkv.ptr + r * 3 * C + 2 * C).update(from: dv.ptr + r * C, count: C)
+        }
+        let dh1 = FloatBuffer(count: n * C)
+        L.attn.backward(dqkv.ptr, input: s.h1.ptr, lora: s.lora[0], n: n, dx: dh1.ptr)
+        Kernels.layerNormBackward(dh1.ptr, xIn.ptr, L.ln1.0.ptr, mean: s.mean1.ptr, rstd: s.rstd1.ptr, dx: tmp.ptr,
+                                  dw: L.ln1.0.grad?.ptr, db: L.ln1.1.grad?.ptr, n: n, c: C)
+        Kernels.add(dres.ptr, tmp.ptr, count: n * C)
+    }
 
     public func forward(ids: [[Int]], mask: [[Int]]? = nil, labels: [[Int]]? = nil, backward: Bool = false) throws -> CausalLMOutput {
         let c = config
         let (b, t) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
         guard t <= c.positions else { throw ModelError("sequence length \(t) exceeds the model's \(c.positions) positions") }
-        let n = b * t, C = c.hidden, H = c.heads, D = C / H, F = c.inner, V = c.vocabSize
-        let keyMask = keyMaskFrom(mask, ids: ids)
-        let scale = 1 / Float(D).squareRoot()
+        let n = b * t, C = c.hidden, V = c.vocabSize
+        let p = Pass(b: b, t: t, n: n, keyMask: keyMaskFrom(mask, ids: ids), scale: 1 / Float(C / c.heads).squareRoot(), training: backward)
+        let flatIds = Array(ids.joined())
         var x = FloatBuffer(count: n * C)
-        for (r, id) in ids.joined().enumerated() {
+        for (r, id) in flatIds.enumerated() {
             let pos = r % t
             for j in 0..<C { x.ptr[r * C + j] = wte.ptr[id * C + j] + wpe.ptr[pos * C + j] }
         }
-        struct Saved {
-            var xIn, h1, mean1, rstd1, qkv, q, k, v, probs, attn, xMid, h2, mean2, rstd2, pre, act: FloatBuffer
-            var xaAttn, xaProj, xaFc, xaOut: FloatBuffer?
-        }
-        var saved: [Saved] = []
+        var inputs: [FloatBuffer] = [], saved: [Saved?] = [], seeds: [[UInt64]] = []
+        let keep = backward && !gradientCheckpointing
         for L in blocks {
-            let h1 = FloatBuffer(count: n * C), m1 = FloatBuffer(count: n), s1 = FloatBuffer(count: n)
-            Kernels.layerNorm(x.ptr, L.ln1.0.ptr, L.ln1.1.ptr, h1.ptr, mean: m1.ptr, rstd: s1.ptr, n: n, c: C, eps: c.eps)
-            let qkv = FloatBuffer(count: n * 3 * C)
-            let xaAttn = L.attn.forward(h1.ptr, n: n, into: qkv.ptr)
-            let q = FloatBuffer(count: n * C), k = FloatBuffer(count: n * C), v = FloatBuffer(count: n * C)
-            for r in 0..<n {
-                (q.ptr + r * C).update(from: qkv.ptr + r * 3 * C, count: C)
-                (k.ptr + r * C).update(from: qkv.ptr + r * 3 * C + C, count: C)
-                (v.ptr + r * C).update(from: qkv.ptr + r * 3 * C + 2 * C, count: C)
-            }
-            let attn = FloatBuffer(count: n * C), probs = FloatBuffer(count: b * H * t * t)
-            Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: b, t: t, s: t, h: H, g: H, d: D,
-                              causal: true, keyMask: keyMask, scale: scale)
-            let xMid = FloatBuffer(count: n * C)
-            let xaProj = L.proj.forward(attn.ptr, n: n, into: xMid.ptr)
-            for i in 0..<(n * C) { xMid.ptr[i] += x.ptr[i] }
-            let h2 = FloatBuffer(count: n * C), m2 = FloatBuffer(count: n), s2 = FloatBuffer(count: n)
-            Kernels.layerNorm(xMid.ptr, L.ln2.0.ptr, L.ln2.1.ptr, h2.ptr, mean: m2.ptr, rstd: s2.ptr, n: n, c: C, eps: c.eps)
-            let pre = FloatBuffer(count: n * F), act = FloatBuffer(count: n * F)
-            let xaFc = L.fc.forward(h2.ptr, n: n, into: pre.ptr)
-            Kernels.geluTanh(pre.ptr, act.ptr, count: n * F)
-            let xOut = FloatBuffer(count: n * C)
-            let xaOut = L.out.forward(act.ptr, n: n, into: xOut.ptr)
-            for i in 0..<(n * C) { xOut.ptr[i] += xMid.ptr[i] }
-            if backward {
-                saved.append(Saved(xIn: x, h1: h1, mean1: m1, rstd1: s1, qkv: qkv, q: q, k: k, v: v, probs: probs, attn: attn, xMid: xMid,
-                                   h2: h2, mean2: m2, rstd2: s2, pre: pre, act: act, xaAttn: xaAttn, xaProj: xaProj, xaFc: xaFc, xaOut: xaOut))
-            }
-            x = xOut
+            let (y, s, used) = blockForward(L, x, p, save: keep)
+            if backward { inputs.append(x); saved.append(s); seeds.append(used) }
+            x = y
         }
         let xf = FloatBuffer(count: n * C), mF = FloatBuffer(count: n), sF = FloatBuffer(count: n)
         Kernels.layerNorm(x.ptr, lnF.0.ptr, lnF.1.ptr, xf.ptr, mean: mF.ptr, rstd: sF.ptr, n: n, c: C, eps: c.eps)
         let logits = FloatBuffer(count: n * V)
-        let xaHead = lmHead.forward(xf.ptr, n: n, into: logits.ptr)
+        let headLoRA = lmHead.forward(xf.ptr, n: n, into: logits.ptr, training: backward)
         guard let labels else { return CausalLMOutput(logits: logits, loss: nil, labelledTokens: 0) }
         let (loss, counted, dlogits) = try causalLoss(logits: logits, labels: labels, b: b, t: t, v: V, backward: backward)
         guard let dlogits else { return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted) }
 
-        let dxf = FloatBuffer(count: n * C), dres = FloatBuffer(count: n * C), tmp = FloatBuffer(count: n * C)
-        lmHead.backward(dlogits.ptr, input: xf.ptr, xa: xaHead, n: n, dx: dxf.ptr)
-        Kernels.layerNormBackward(dxf.ptr, x.ptr, lnF.0.ptr, mean: mF.ptr, rstd: sF.ptr, dx: dres.ptr, dw: nil, db: nil, n: n, c: C)
-        for (L, s) in zip(blocks, saved).reversed() {
-            let dact = FloatBuffer(count: n * F), dpre = FloatBuffer(count: n * F), dh2 = FloatBuffer(count: n * C)
-            L.out.backward(dres.ptr, input: s.act.ptr, xa: s.xaOut, n: n, dx: dact.ptr)
-            Kernels.geluTanhBackward(dact.ptr, s.pre.ptr, dpre.ptr, count: n * F)
-            L.fc.backward(dpre.ptr, input: s.h2.ptr, xa: s.xaFc, n: n, dx: dh2.ptr)
-            Kernels.layerNormBackward(dh2.ptr, s.xMid.ptr, L.ln2.0.ptr, mean: s.mean2.ptr, rstd: s.rstd2.ptr, dx: tmp.ptr, dw: nil, db: nil, n: n, c: C)
-            for i in 0..<(n * C) { dres.ptr[i] += tmp.ptr[i] }
-            let dattn = FloatBuffer(count: n * C)
-            L.proj.backward(dres.ptr, input: s.attn.ptr, xa: s.xaProj, n: n, dx: dattn.ptr)
-            let dq = FloatBuffer(count: n * C), dk = FloatBuffer(count: n * C), dv = FloatBuffer(count: n * C)
-            Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
-                               b: b, t: t, s: t, h: H, g: H, d: D, causal: true, keyMask: keyMask, scale: scale)
-            let dqkv = FloatBuffer(count: n * 3 * C)
-            for r in 0..<n {
-                (dqkv.ptr + r * 3 * C).update(from: dq.ptr + r * C, count: C)
-                (dqkv.ptr + r * 3 * C + C).update(from: dk.ptr + r * C, count: C)
-                (dqkv.ptr + r * 3 * C + 2 * C).update(from: dv.ptr + r * C, count: C)
-            }
-            let dh1 = FloatBuffer(count: n * C)
-            L.attn.backward(dqkv.ptr, input: s.h1.ptr, xa: s.xaAttn, n: n, dx: dh1.ptr)
-            Kernels.layerNormBackward(dh1.ptr, s.xIn.ptr, L.ln1.0.ptr, mean: s.mean1.ptr, rstd: s.rstd1.ptr, dx: tmp.ptr, dw: nil, db: nil, n: n, c: C)
-            for i in 0..<(n * C) { dres.ptr[i] += tmp.ptr[i] }
+        let dxf = FloatBuffer(count: n * C), dres = FloatBuffer(count: n * C)
+        lmHead.backward(dlogits.ptr, input: xf.ptr, lora: headLoRA, n: n, dx: dxf.ptr)
+        Kernels.layerNormBackward(dxf.ptr, x.ptr, lnF.0.ptr, mean: mF.ptr, rstd: sF.ptr, dx: dres.ptr,
+                                  dw: lnF.0.grad?.ptr, db: lnF.1.grad?.ptr, n: n, c: C)
+        for l in blocks.indices.reversed() {
+            let s = saved[l] ?? blockForward(blocks[l], inputs[l], p, save: true, seeds: seeds[l]).1!
+            saved[l] = nil
+            blockBackward(blocks[l], s, xIn: inputs[l], dres: dres, p)
         }
+        if let dWte = wte.grad { Kernels.embeddingBackward(dres.ptr, ids: flatIds, dTable: dWte.ptr, c: C) }
+        if let dWpe = wpe.grad { Kernels.embeddingBackward(dres.ptr, ids: (0..<n).map { $0 % t }, dTable: dWpe.ptr, c: C) }
         return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted)
     }
 }

@@ -68,64 +68,133 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
     }
 
     public var vocabSize: Int { config.vocabSize }
+    public var gradientCheckpointing = false
 
     /// Every linear layer, by its Hugging Face module name.
     public var linears: [Linear] {
         layers.flatMap { [$0.q, $0.k, $0.v, $0.o, $0.gate, $0.up, $0.down] } + [lmHead]
     }
 
+    public var weights: [NamedWeight] {
+        let C = config.hidden
+        var out = [NamedWeight("model.embed_tokens.weight", embed, [config.vocabSize, C])]
+        for (l, L) in layers.enumerated() {
+            out.append(NamedWeight("model.layers.\(l).input_layernorm.weight", L.inputNorm, [C]))
+            out.append(NamedWeight("model.layers.\(l).post_attention_layernorm.weight", L.postNorm, [C]))
+            for lin in [L.q, L.k, L.v, L.o, L.gate, L.up, L.down] { out += lin.namedWeights }
+        }
+        out.append(NamedWeight("model.norm.weight", finalNorm, [C]))
+        if lmHead.weight !== embed { out += lmHead.namedWeights }
+        return out
+    }
+
+    /// What one batch's pass shares across layers.
+    struct Pass {
+        let b: Int, t: Int, n: Int
+        let positions: [Int]
+        let keyMask: [Int32]
+        let rope: Rope
+        let scale: Float
+        let training: Bool
+    }
+
+    /// One decoder layer's activations, as its backward needs them.
+    struct Saved {
+        var h1, rstd1, q, k, v, probs, attn, xMid, h2, rstd2, g, u, a: FloatBuffer
+        var lora: [LoRASaved?]  // q, k, v, o, gate, up, down
+    }
+
+    /// One decoder layer: returns its output and, when `save`, its activations. `seeds`
+    /// replays recorded LoRA dropout masks.
+    func layerForward(_ L: Layer, _ x: FloatBuffer, _ p: Pass, save: Bool, seeds: [UInt64]? = nil) -> (FloatBuffer, Saved?, [UInt64]) {
+        let c = config, n = p.n, C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate
+        let h1 = FloatBuffer(count: n * C), rstd1 = FloatBuffer(count: n)
+        Kernels.rmsNorm(x.ptr, L.inputNorm.ptr, h1.ptr, rstd: rstd1.ptr, n: n, c: C, eps: c.rmsEps)
+        let q = FloatBuffer(count: n * H * D), k = FloatBuffer(count: n * G * D), v = FloatBuffer(count: n * G * D)
+        func run(_ lin: Linear, _ i: Int, _ input: FloatBuffer, _ out: FloatBuffer) -> LoRASaved? {
+            lin.forward(input.ptr, n: n, into: out.ptr, training: p.training, seed: seeds?[i])
+        }
+        let sq = run(L.q, 0, h1, q), sk = run(L.k, 1, h1, k), sv = run(L.v, 2, h1, v)
+        p.rope.apply(q.ptr, rows: n, heads: H, positions: p.positions)
+        p.rope.apply(k.ptr, rows: n, heads: G, positions: p.positions)
+        let attn = FloatBuffer(count: n * H * D), probs = FloatBuffer(count: p.b * H * p.t * p.t)
+        Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: p.b, t: p.t, s: p.t, h: H, g: G, d: D,
+                          causal: true, keyMask: p.keyMask, scale: p.scale)
+        let xMid = FloatBuffer(count: n * C)
+        let so = run(L.o, 3, attn, xMid)
+        Kernels.add(xMid.ptr, x.ptr, count: n * C)
+        let h2 = FloatBuffer(count: n * C), rstd2 = FloatBuffer(count: n)
+        Kernels.rmsNorm(xMid.ptr, L.postNorm.ptr, h2.ptr, rstd: rstd2.ptr, n: n, c: C, eps: c.rmsEps)
+        let g = FloatBuffer(count: n * F), u = FloatBuffer(count: n * F), a = FloatBuffer(count: n * F)
+        let sg = run(L.gate, 4, h2, g), su = run(L.up, 5, h2, u)
+        Kernels.swiglu(g.ptr, u.ptr, a.ptr, count: n * F)
+        let xOut = FloatBuffer(count: n * C)
+        let sd = run(L.down, 6, a, xOut)
+        Kernels.add(xOut.ptr, xMid.ptr, count: n * C)
+        let lora = [sq, sk, sv, so, sg, su, sd]
+        let usedSeeds = lora.map { $0?.seed ?? 0 }
+        guard save else { return (xOut, nil, usedSeeds) }
+        return (xOut, Saved(h1: h1, rstd1: rstd1, q: q, k: k, v: v, probs: probs, attn: attn, xMid: xMid, h2: h2, rstd2: rstd2,
+                            g: g, u: u, a: a, lora: lora), usedSeeds)
+    }
+
+    /// One decoder layer's backward: `dres` holds the gradient of its output and becomes the
+    /// gradient of its input `xIn`; parameter gradients are added.
+    func layerBackward(_ L: Layer, _ s: Saved, xIn: FloatBuffer, dres: FloatBuffer, _ p: Pass) {
+        let c = config, n = p.n, C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate
+        let tmp = FloatBuffer(count: n * C)
+        // MLP
+        let da = FloatBuffer(count: n * F), dg = FloatBuffer(count: n * F), du = FloatBuffer(count: n * F)
+        L.down.backward(dres.ptr, input: s.a.ptr, lora: s.lora[6], n: n, dx: da.ptr)
+        Kernels.swigluBackward(da.ptr, s.g.ptr, s.u.ptr, dgate: dg.ptr, dup: du.ptr, count: n * F)
+        let dh2 = FloatBuffer(count: n * C)
+        L.gate.backward(dg.ptr, input: s.h2.ptr, lora: s.lora[4], n: n, dx: dh2.ptr)
+        L.up.backward(du.ptr, input: s.h2.ptr, lora: s.lora[5], n: n, dx: dh2.ptr, accumulate: true)
+        Kernels.rmsNormBackward(dh2.ptr, s.xMid.ptr, L.postNorm.ptr, rstd: s.rstd2.ptr, dx: tmp.ptr, dw: L.postNorm.grad?.ptr, n: n, c: C)
+        Kernels.add(dres.ptr, tmp.ptr, count: n * C)
+        // Attention
+        let dattn = FloatBuffer(count: n * H * D)
+        L.o.backward(dres.ptr, input: s.attn.ptr, lora: s.lora[3], n: n, dx: dattn.ptr)
+        let dq = FloatBuffer(count: n * H * D), dk = FloatBuffer(count: n * G * D), dv = FloatBuffer(count: n * G * D)
+        Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
+                           b: p.b, t: p.t, s: p.t, h: H, g: G, d: D, causal: true, keyMask: p.keyMask, scale: p.scale)
+        p.rope.apply(dq.ptr, rows: n, heads: H, positions: p.positions, inverse: true)
+        p.rope.apply(dk.ptr, rows: n, heads: G, positions: p.positions, inverse: true)
+        let dh1 = FloatBuffer(count: n * C)
+        L.q.backward(dq.ptr, input: s.h1.ptr, lora: s.lora[0], n: n, dx: dh1.ptr)
+        L.k.backward(dk.ptr, input: s.h1.ptr, lora: s.lora[1], n: n, dx: dh1.ptr, accumulate: true)
+        L.v.backward(dv.ptr, input: s.h1.ptr, lora: s.lora[2], n: n, dx: dh1.ptr, accumulate: true)
+        Kernels.rmsNormBackward(dh1.ptr, xIn.ptr, L.inputNorm.ptr, rstd: s.rstd1.ptr, dx: tmp.ptr, dw: L.inputNorm.grad?.ptr, n: n, c: C)
+        Kernels.add(dres.ptr, tmp.ptr, count: n * C)
+    }
+
     /// Runs the model on a batch. `mask` 0 marks padding keys; `labels` (same shape as ids,
-    /// −100 = ignore) are shifted as transformers shifts them. With `backward`, the loss's
-    /// gradient is added into every trainable buffer (LoRA matrices, trainable weights).
+    /// −100 = ignore) are shifted as transformers shifts them. With `backward` (a training
+    /// pass: LoRA dropout acts), the loss's gradient is added into every trainable buffer.
     public func forward(ids: [[Int]], mask: [[Int]]? = nil, labels: [[Int]]? = nil, backward: Bool = false) throws -> CausalLMOutput {
         let c = config
         let (b, t) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
-        let n = b * t, C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate, V = c.vocabSize
-        let positions = (0..<n).map { $0 % t }
-        let keyMask = keyMaskFrom(mask, ids: ids)
-        let rope = Rope(dim: D, positions: t, theta: c.ropeTheta, invFreq: c.ropeInvFreq)
-        let scale = 1 / Float(D).squareRoot()
+        let n = b * t, C = c.hidden, V = c.vocabSize
+        let p = Pass(b: b, t: t, n: n, positions: (0..<n).map { $0 % t }, keyMask: keyMaskFrom(mask, ids: ids),
+                     rope: Rope(dim: c.headDim, positions: t, theta: c.ropeTheta, invFreq: c.ropeInvFreq),
+                     scale: 1 / Float(c.headDim).squareRoot(), training: backward)
+        let flatIds = Array(ids.joined())
 
         // Embedding lookup: the residual stream.
         var x = FloatBuffer(count: n * C)
-        for (r, id) in ids.joined().enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }
-
-        struct Saved {
-            var xIn, h1, rstd1, q, k, v, probs, attn, xMid, h2, rstd2, g, u, a: FloatBuffer
-            var xaQ, xaK, xaV, xaO, xaG, xaU, xaD: FloatBuffer?
-        }
-        var saved: [Saved] = []
+        for (r, id) in flatIds.enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }
+        // Per layer: its input, and its activations unless they are recomputed in backward.
+        var inputs: [FloatBuffer] = [], saved: [Saved?] = [], seeds: [[UInt64]] = []
+        let keep = backward && !gradientCheckpointing
         for L in layers {
-            let h1 = FloatBuffer(count: n * C), rstd1 = FloatBuffer(count: n)
-            Kernels.rmsNorm(x.ptr, L.inputNorm.ptr, h1.ptr, rstd: rstd1.ptr, n: n, c: C, eps: c.rmsEps)
-            let q = FloatBuffer(count: n * H * D), k = FloatBuffer(count: n * G * D), v = FloatBuffer(count: n * G * D)
-            let xaQ = L.q.forward(h1.ptr, n: n, into: q.ptr), xaK = L.k.forward(h1.ptr, n: n, into: k.ptr), xaV = L.v.forward(h1.ptr, n: n, into: v.ptr)
-            rope.apply(q.ptr, rows: n, heads: H, positions: positions)
-            rope.apply(k.ptr, rows: n, heads: G, positions: positions)
-            let attn = FloatBuffer(count: n * H * D), probs = FloatBuffer(count: b * H * t * t)
-            Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: b, t: t, s: t, h: H, g: G, d: D,
-                              causal: true, keyMask: keyMask, scale: scale)
-            let xMid = FloatBuffer(count: n * C)
-            let xaO = L.o.forward(attn.ptr, n: n, into: xMid.ptr)
-            for i in 0..<(n * C) { xMid.ptr[i] += x.ptr[i] }
-            let h2 = FloatBuffer(count: n * C), rstd2 = FloatBuffer(count: n)
-            Kernels.rmsNorm(xMid.ptr, L.postNorm.ptr, h2.ptr, rstd: rstd2.ptr, n: n, c: C, eps: c.rmsEps)
-            let g = FloatBuffer(count: n * F), u = FloatBuffer(count: n * F), a = FloatBuffer(count: n * F)
-            let xaG = L.gate.forward(h2.ptr, n: n, into: g.ptr), xaU = L.up.forward(h2.ptr, n: n, into: u.ptr)
-            Kernels.swiglu(g.ptr, u.ptr, a.ptr, count: n * F)
-            let xOut = FloatBuffer(count: n * C)
-            let xaD = L.down.forward(a.ptr, n: n, into: xOut.ptr)
-            for i in 0..<(n * C) { xOut.ptr[i] += xMid.ptr[i] }
-            if backward {
-                saved.append(Saved(xIn: x, h1: h1, rstd1: rstd1, q: q, k: k, v: v, probs: probs, attn: attn, xMid: xMid, h2: h2,
-                                   rstd2: rstd2, g: g, u: u, a: a, xaQ: xaQ, xaK: xaK, xaV: xaV, xaO: xaO, xaG: xaG, xaU: xaU, xaD: xaD))
-            }
-            x = xOut
+            let (y, s, used) = layerForward(L, x, p, save: keep)
+            if backward { inputs.append(x); saved.append(s); seeds.append(used) }
+            x = y
         }
         let xf = FloatBuffer(count: n * C), rstdF = FloatBuffer(count: n)
         Kernels.rmsNorm(x.ptr, finalNorm.ptr, xf.ptr, rstd: rstdF.ptr, n: n, c: C, eps: c.rmsEps)
         let logits = FloatBuffer(count: n * V)
-        let xaHead = lmHead.forward(xf.ptr, n: n, into: logits.ptr)
+        let headLoRA = lmHead.forward(xf.ptr, n: n, into: logits.ptr, training: backward)
 
         guard let labels else { return CausalLMOutput(logits: logits, loss: nil, labelledTokens: 0) }
         let (loss, counted, dlogits) = try causalLoss(logits: logits, labels: labels, b: b, t: t, v: V, backward: backward)
@@ -133,34 +202,14 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
         // Backward, last layer first. `dres` is the gradient of the residual stream.
         let dxf = FloatBuffer(count: n * C), dres = FloatBuffer(count: n * C)
-        lmHead.backward(dlogits.ptr, input: xf.ptr, xa: xaHead, n: n, dx: dxf.ptr)
-        Kernels.rmsNormBackward(dxf.ptr, x.ptr, finalNorm.ptr, rstd: rstdF.ptr, dx: dres.ptr, dw: nil, n: n, c: C)
-        let tmp = FloatBuffer(count: n * C)
-        for (L, s) in zip(layers, saved).reversed() {
-            // MLP
-            let da = FloatBuffer(count: n * F), dg = FloatBuffer(count: n * F), du = FloatBuffer(count: n * F)
-            L.down.backward(dres.ptr, input: s.a.ptr, xa: s.xaD, n: n, dx: da.ptr)
-            Kernels.swigluBackward(da.ptr, s.g.ptr, s.u.ptr, dgate: dg.ptr, dup: du.ptr, count: n * F)
-            let dh2 = FloatBuffer(count: n * C)
-            L.gate.backward(dg.ptr, input: s.h2.ptr, xa: s.xaG, n: n, dx: dh2.ptr)
-            L.up.backward(du.ptr, input: s.h2.ptr, xa: s.xaU, n: n, dx: dh2.ptr, accumulate: true)
-            Kernels.rmsNormBackward(dh2.ptr, s.xMid.ptr, L.postNorm.ptr, rstd: s.rstd2.ptr, dx: tmp.ptr, dw: nil, n: n, c: C)
-            for i in 0..<(n * C) { dres.ptr[i] += tmp.ptr[i] }
-            // Attention
-            let dattn = FloatBuffer(count: n * H * D)
-            L.o.backward(dres.ptr, input: s.attn.ptr, xa: s.xaO, n: n, dx: dattn.ptr)
-            let dq = FloatBuffer(count: n * H * D), dk = FloatBuffer(count: n * G * D), dv = FloatBuffer(count: n * G * D)
-            Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
-                               b: b, t: t, s: t, h: H, g: G, d: D, causal: true, keyMask: keyMask, scale: scale)
-            rope.apply(dq.ptr, rows: n, heads: H, positions: positions, inverse: true)
-            rope.apply(dk.ptr, rows: n, heads: G, positions: positions, inverse: true)
-            let dh1 = FloatBuffer(count: n * C)
-            L.q.backward(dq.ptr, input: s.h1.ptr, xa: s.xaQ, n: n, dx: dh1.ptr)
-            L.k.backward(dk.ptr, input: s.h1.ptr, xa: s.xaK, n: n, dx: dh1.ptr, accumulate: true)
-            L.v.backward(dv.ptr, input: s.h1.ptr, xa: s.xaV, n: n, dx: dh1.ptr, accumulate: true)
-            Kernels.rmsNormBackward(dh1.ptr, s.xIn.ptr, L.inputNorm.ptr, rstd: s.rstd1.ptr, dx: tmp.ptr, dw: nil, n: n, c: C)
-            for i in 0..<(n * C) { dres.ptr[i] += tmp.ptr[i] }
+        lmHead.backward(dlogits.ptr, input: xf.ptr, lora: headLoRA, n: n, dx: dxf.ptr)
+        Kernels.rmsNormBackward(dxf.ptr, x.ptr, finalNorm.ptr, rstd: rstdF.ptr, dx: dres.ptr, dw: finalNorm.grad?.ptr, n: n, c: C)
+        for l in layers.indices.reversed() {
+            let s = saved[l] ?? layerForward(layers[l], inputs[l], p, save: true, seeds: seeds[l]).1!
+            saved[l] = nil
+            layerBackward(layers[l], s, xIn: inputs[l], dres: dres, p)
         }
+        if let dEmbed = embed.grad { Kernels.embeddingBackward(dres.ptr, ids: flatIds, dTable: dEmbed.ptr, c: C) }
         return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted)
     }
 }

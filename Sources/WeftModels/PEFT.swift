@@ -22,13 +22,16 @@ extension LinearModel {
     /// ±1/√I (Kaiming-uniform with a = √5), B zero, from `seed`. Returns the modules chosen;
     /// throws listing the module names when nothing matches.
     @discardableResult
-    public func addLoRA(targets: LoRATargets, rank: Int, alpha: Double, rslora: Bool = false, seed: UInt64) throws -> [String] {
+    public func addLoRA(targets: LoRATargets, rank: Int, alpha: Double, rslora: Bool = false, dropout: Double = 0,
+                        seed: UInt64) throws -> [String] {
         guard rank >= 1 else { throw ModelError("LoRA rank must be at least 1, got \(rank)") }
+        guard (0..<1).contains(dropout) else { throw ModelError("LoRA dropout must be in [0, 1), got \(dropout)") }
         let chosen = linears.filter { targets.matches($0.name) }
         guard !chosen.isEmpty else { throw noMatch(targets) }
         var rng = SplitMix(seed)
         for l in chosen {
-            let lora = LoRA(rank: rank, alpha: alpha, rslora: rslora, inFeatures: l.inFeatures, outFeatures: l.outFeatures)
+            let lora = LoRA(rank: rank, alpha: alpha, rslora: rslora, inFeatures: l.inFeatures, outFeatures: l.outFeatures,
+                            dropout: Float(dropout), seed: rng.next())
             let bound = 1 / Float(l.inFeatures).squareRoot()
             for i in 0..<lora.a.count { lora.a[i] = (rng.unit() * 2 - 1) * bound }
             l.lora = lora
@@ -43,8 +46,9 @@ extension LinearModel {
                           + short.joined(separator: ", ") + " (e.g. \(names.first ?? ""))")
     }
 
-    /// Loads a PEFT LoRA adapter folder (`adapter_config.json` + `adapter_model.safetensors`).
-    /// Returns the modules it adapts.
+    /// Loads a PEFT LoRA adapter folder (`adapter_config.json` + `adapter_model.safetensors`),
+    /// including `modules_to_save` copies, which replace the base's weights. Returns the
+    /// modules it adapts and the weights it replaced.
     @discardableResult
     public func loadAdapter(directory: String) throws -> [String] {
         let cfgPath = directory + "/adapter_config.json"
@@ -60,6 +64,7 @@ extension LinearModel {
             if let p = j[key] as? [String: Any], !p.isEmpty { throw ModelError("\(cfgPath): per-module '\(key)' is not supported yet") }
         }
         let rslora = j["use_rslora"] as? Bool ?? false
+        let dropout = Float((j["lora_dropout"] as? Double) ?? 0)
         let file: SafetensorsFile
         do { file = try SafetensorsFile(path: directory + "/adapter_model.safetensors") } catch { throw ModelError("\(error)") }
         var used = Set<String>()
@@ -67,7 +72,7 @@ extension LinearModel {
         for l in linears {
             let base = "base_model.model." + l.name
             guard file.entries[base + ".lora_A.weight"] != nil else { continue }
-            let lora = LoRA(rank: r, alpha: alpha, rslora: rslora, inFeatures: l.inFeatures, outFeatures: l.outFeatures)
+            let lora = LoRA(rank: r, alpha: alpha, rslora: rslora, inFeatures: l.inFeatures, outFeatures: l.outFeatures, dropout: dropout)
             do {
                 lora.a.ptr.update(from: try file.tensor(base + ".lora_A.weight", expect: [r, l.inFeatures]).data, count: lora.a.count)
                 lora.b.ptr.update(from: try file.tensor(base + ".lora_B.weight", expect: [l.outFeatures, r]).data, count: lora.b.count)
@@ -76,13 +81,23 @@ extension LinearModel {
             l.lora = lora
             adapted.append(l.name)
         }
+        // modules_to_save (e.g. a classification head): full copies of base weights, saved under
+        // the base module's name; they replace the base's values.
+        let byName = Dictionary(weights.map { ("base_model.model." + $0.name, $0.name) }, uniquingKeysWith: { a, _ in a })
+        var replaced: [String] = []
+        for name in file.names where !used.contains(name) {
+            guard let target = byName[name] else { continue }
+            do { try assignWeight(target, try file.tensor(name), file: directory + "/adapter_model.safetensors") } catch let e as ModelError { throw e } catch { throw ModelError("\(error)") }
+            used.insert(name)
+            replaced.append(target)
+        }
         let unknown = file.names.filter { !used.contains($0) }
         if !unknown.isEmpty {
             throw ModelError("\(directory)/adapter_model.safetensors: tensors this model has no module for: \(unknown.prefix(5).joined(separator: ", "))"
-                             + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "") + " (modules_to_save and non-linear targets are not supported yet)")
+                             + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "") + " (is the adapter for another base model?)")
         }
-        guard !adapted.isEmpty else { throw ModelError("\(directory): the adapter holds no LoRA weights") }
-        return adapted
+        if adapted.isEmpty && replaced.isEmpty { throw ModelError("\(directory): the adapter holds no LoRA weights") }
+        return adapted + replaced
     }
 }
 

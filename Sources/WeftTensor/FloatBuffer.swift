@@ -23,6 +23,9 @@ let heapTuned: Bool = {
 public final class FloatBuffer: @unchecked Sendable {
     public let count: Int
     public let ptr: UnsafeMutablePointer<Float>
+    /// The loss's gradient with respect to this buffer, for trainable weights only: frozen
+    /// weights and activations have none, and backward passes skip what they would add to it.
+    public var grad: FloatBuffer?
 
     public init(count: Int) {
         _ = heapTuned
@@ -40,6 +43,10 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: ptr, count: count)) }
     public func zero() { ptr.update(repeating: 0, count: count) }
+    /// Makes the buffer trainable (allocates a zero gradient) or frozen (drops it).
+    public func setTrainable(_ on: Bool) {
+        if on { if grad == nil { grad = FloatBuffer(count: count) } } else { grad = nil }
+    }
     public subscript(i: Int) -> Float {
         get { ptr[i] }
         set { ptr[i] = newValue }

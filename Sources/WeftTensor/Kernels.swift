@@ -179,6 +179,42 @@ public enum Kernels {
         }
     }
 
+    // MARK: elementwise
+
+    /// y += x (the residual stream's additions).
+    public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        parallelRows(count, minRows: 16384) { r in
+            for i in r { y[i] += x[i] }
+        }
+    }
+
+    // MARK: dropout and embeddings
+
+    /// Inverted dropout: y = x/(1 − p) where element i is kept, 0 where it is dropped. The mask
+    /// is a pure function of (seed, i), so a pass can be replayed exactly and split over cores;
+    /// applying it to a gradient with the same seed is the backward. In place is allowed.
+    public static func dropout(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, p: Float, seed: UInt64) {
+        let keep = 1 / (1 - p)
+        let threshold = UInt64(Double(p) * 9007199254740992.0)  // p · 2⁵³
+        parallelRows(count, minRows: 8192) { r in
+            for i in r {
+                var z = seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                z ^= z >> 31
+                y[i] = (z >> 11) < threshold ? 0 : x[i] * keep
+            }
+        }
+    }
+
+    /// Embedding backward: dTable[ids[r]] += dy[r] for every row r (repeated ids add up).
+    public static func embeddingBackward(_ dy: UnsafePointer<Float>, ids: [Int], dTable: UnsafeMutablePointer<Float>, c: Int) {
+        for (r, id) in ids.enumerated() {
+            let src = dy + r * c, dst = dTable + id * c
+            for j in 0..<c { dst[j] += src[j] }
+        }
+    }
+
     // MARK: softmax and loss
 
     /// Row-wise softmax, max-subtracted; in place is allowed.

@@ -24,6 +24,14 @@ extension LinearModel {
     }
 }
 
+extension LinearModel {
+    /// Everything that trains: the trainable base weights (under their checkpoint names) and
+    /// every LoRA matrix.
+    public var trainableParameters: [Parameter] {
+        trainableWeights.map { Parameter(name: $0.name, value: $0.buffer, grad: $0.buffer.grad!) } + loraParameters
+    }
+}
+
 /// AdamW with decoupled weight decay, exactly as `torch.optim.AdamW` (default, non-amsgrad)
 /// updates: p ← p·(1 − lr·wd); m, v moving averages; p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε).
 public final class AdamW {

@@ -4,8 +4,10 @@ Run once on a developer machine (`pip install torch transformers peft safetensor
 `PYTHONHASHSEED=0 python3 make_models.py`: PEFT keeps target_modules in a set); the
 outputs are committed and the test suite never needs Python. For each architecture it
 writes, under models/<name>/: the model folder (config.json + model.safetensors), a PEFT
-LoRA adapter (adapter/), inputs (inputs.json) and expected.safetensors with the logits, the
-loss and the gradient of every LoRA matrix. Everything in float32 on the CPU, eager attention.
+LoRA adapter (adapter/), inputs (inputs.json), expected.safetensors with the logits, the
+loss and the gradient of every LoRA matrix, and expected_full.safetensors with the gradient of
+every base parameter (full fine-tuning). bert-tiny-cls also gets a sequence-classification
+adapter whose classifier is a `modules_to_save` copy (adapter-cls/, expected_cls.safetensors). Everything in float32 on the CPU, eager attention.
 """
 import json, os
 import torch
@@ -22,6 +24,15 @@ def write_case(name, model, lora_targets, ids, mask, labels, r=4, alpha=8, extra
     out = os.path.join(here, name)
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
+    # Full fine-tuning: the gradient of every base parameter (checkpoint names and layouts).
+    model.zero_grad()
+    full_loss = model(input_ids=ids, attention_mask=mask, labels=labels, **extra_inputs).loss
+    full_loss.backward()
+    full = {"loss": full_loss.detach().reshape(1)}
+    for n, p in model.named_parameters():
+        full["grad." + n] = p.grad.detach().contiguous()
+    model.zero_grad()
+    save_file(full, os.path.join(out, "expected_full.safetensors"))
     generated = None
     if generate:
         # Greedy generation of two left-padded prompts (before PEFT wraps the model in place).
@@ -129,3 +140,22 @@ with torch.no_grad():
     for p in qmodel.parameters():
         p.normal_(0, 0.3)
 write_case("qwen2-tiny", qmodel, ["q_proj", "k_proj", "v_proj"], ids, mask, labels, generate=True)
+
+# A sequence-classification adapter as PEFT writes one: LoRA on query/value plus a trained copy
+# of the classifier (modules_to_save), which replaces the base's head.
+out = os.path.join(here, "bert-tiny-cls")
+bmodel = BertForSequenceClassification.from_pretrained(out, attn_implementation="eager").float()
+cls_model = get_peft_model(bmodel, LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"], lora_dropout=0.0))
+with torch.no_grad():
+    for n, p in cls_model.named_parameters():
+        if "lora_B" in n or "modules_to_save" in n:
+            p.normal_(0, 0.3)
+cls_model.save_pretrained(os.path.join(out, "adapter-cls"), safe_serialization=True)
+os.remove(os.path.join(out, "adapter-cls", "README.md"))
+cls_model.eval()
+with torch.no_grad():
+    logits = cls_model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits.contiguous()
+save_file({"logits": logits}, os.path.join(out, "expected_cls.safetensors"))
+for root, _, files in os.walk(os.path.join(out, "adapter-cls")):
+    for name in files:
+        os.chmod(os.path.join(root, name), 0o644)
