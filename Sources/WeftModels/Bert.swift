@@ -50,7 +50,9 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         let norm1: (FloatBuffer, FloatBuffer), norm2: (FloatBuffer, FloatBuffer)
     }
 
-    public init(directory: String) throws {
+    /// Loads a BERT folder; `numLabels` asks for a classification head of that size (fresh,
+    /// from `seed`, when the checkpoint has none or another size).
+    public init(directory: String, numLabels: Int? = nil, seed: UInt64 = 0) throws {
         let c = try BertConfig.load(directory: directory)
         config = c
         let ck: SafetensorsCheckpoint
@@ -76,10 +78,22 @@ public final class BertModel: LinearModel, @unchecked Sendable {
                          inter: try linear(b + "intermediate.dense", C, c.intermediate), out: try linear(b + "output.dense", c.intermediate, C),
                          norm1: try ln(b + "attention.output.LayerNorm"), norm2: try ln(b + "output.LayerNorm"))
         }
-        pooler = ck.names.contains(p + "pooler.dense.weight") ? try linear(p + "pooler.dense", C, C) : nil
-        if ck.names.contains("classifier.weight") {
-            let labels = try ck.entry("classifier.weight").shape[0]
-            classifier = try linear("classifier", C, labels)
+        // A classification head with `numLabels` outputs that the checkpoint lacks (or has with
+        // another size) starts fresh, as transformers initialises one: normal(0, 0.02), zero bias.
+        var rng = SplitMix(seed)
+        func fresh(_ name: String, _ i: Int, _ o: Int) -> Linear {
+            Linear(name: name, weight: FloatBuffer((0..<(i * o)).map { _ in rng.normal() * 0.02 }), bias: FloatBuffer(count: o),
+                   inFeatures: i, outFeatures: o)
+        }
+        let stored = ck.names.contains("classifier.weight") ? try ck.entry("classifier.weight").shape[0] : nil
+        let labels = numLabels ?? stored
+        if ck.names.contains(p + "pooler.dense.weight") {
+            pooler = try linear(p + "pooler.dense", C, C)
+        } else {
+            pooler = labels == nil ? nil : fresh(p + "pooler.dense", C, C)
+        }
+        if let labels {
+            classifier = stored == labels ? try linear("classifier", C, labels) : fresh("classifier", C, labels)
         } else {
             classifier = nil
         }

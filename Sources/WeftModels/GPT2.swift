@@ -8,6 +8,16 @@ public struct GPT2Config: Sendable {
     public var vocabSize: Int, positions: Int, hidden: Int, layers: Int, heads: Int, inner: Int
     public var eps: Float
 
+    public init(vocabSize: Int, positions: Int, hidden: Int, layers: Int, heads: Int, inner: Int? = nil, eps: Float = 1e-5) {
+        self.vocabSize = vocabSize
+        self.positions = positions
+        self.hidden = hidden
+        self.layers = layers
+        self.heads = heads
+        self.inner = inner ?? 4 * hidden
+        self.eps = eps
+    }
+
     public static func load(directory: String) throws -> GPT2Config {
         let path = directory + "/config.json"
         guard let data = FileManager.default.contents(atPath: path),
@@ -45,26 +55,43 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
         let attn: Linear, proj: Linear, fc: Linear, out: Linear
     }
 
-    public init(directory: String) throws {
+    public convenience init(directory: String) throws {
         let c = try GPT2Config.load(directory: directory)
-        config = c
         let ck: SafetensorsCheckpoint
         do { ck = try SafetensorsCheckpoint(directory: directory) } catch { throw ModelError("\(error)") }
         // Checkpoints saved from GPT2LMHeadModel prefix names with `transformer.`; GPT2Model's do not.
         let prefix = ck.names.contains("transformer.wte.weight") ? "transformer." : ""
-        self.prefix = prefix
-        func load(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
-            do { return FloatBuffer(try ck.tensor(prefix + name, expect: shape).data) } catch { throw ModelError("\(error)") }
+        try self.init(config: c, prefix: prefix) { name, shape in
+            do { return FloatBuffer(try ck.tensor(name, expect: shape).data) } catch { throw ModelError("\(error)") }
         }
+    }
+
+    /// A model of this shape with seeded random weights (normal, std 0.02; LayerNorms at 1 and 0).
+    public convenience init(config c: GPT2Config, seed: UInt64) throws {
+        var rng = SplitMix(seed)
+        try self.init(config: c, prefix: "transformer.") { name, shape in
+            let n = shape.reduce(1, *)
+            if name.contains("ln_") && name.hasSuffix(".weight") { return FloatBuffer([Float](repeating: 1, count: n)) }
+            if name.hasSuffix(".bias") { return FloatBuffer(count: n) }
+            return FloatBuffer((0..<n).map { _ in rng.normal() * 0.02 })
+        }
+    }
+
+    /// Builds the blocks from `load(checkpoint name, checkpoint shape)`.
+    init(config c: GPT2Config, prefix: String, load: (String, [Int]) throws -> FloatBuffer) throws {
+        config = c
+        self.prefix = prefix
         func conv1d(_ name: String, _ i: Int, _ o: Int) throws -> Linear {
-            let w = try load(name + ".weight", [i, o])
+            let w = try load(prefix + name + ".weight", [i, o])
             let t = FloatBuffer(count: i * o)
             for r in 0..<i { for col in 0..<o { t[col * i + r] = w[r * o + col] } }
-            return Linear(name: prefix + name, weight: t, bias: try load(name + ".bias", [o]), inFeatures: i, outFeatures: o)
+            return Linear(name: prefix + name, weight: t, bias: try load(prefix + name + ".bias", [o]), inFeatures: i, outFeatures: o)
         }
-        func ln(_ name: String) throws -> (FloatBuffer, FloatBuffer) { (try load(name + ".weight", [c.hidden]), try load(name + ".bias", [c.hidden])) }
-        wte = try load("wte.weight", [c.vocabSize, c.hidden])
-        wpe = try load("wpe.weight", [c.positions, c.hidden])
+        func ln(_ name: String) throws -> (FloatBuffer, FloatBuffer) {
+            (try load(prefix + name + ".weight", [c.hidden]), try load(prefix + name + ".bias", [c.hidden]))
+        }
+        wte = try load(prefix + "wte.weight", [c.vocabSize, c.hidden])
+        wpe = try load(prefix + "wpe.weight", [c.positions, c.hidden])
         lnF = try ln("ln_f")
         blocks = try (0..<c.layers).map { l in
             let p = "h.\(l)."

@@ -252,3 +252,41 @@ extension GPT2Model: CachedDecoder {
         return logits
     }
 }
+
+/// Prefill and decode times of greedy generation for one prompt (batch 1), as
+/// ../shared/bench/torch/infer_bench.py measures PyTorch: the prompt in one pass, then
+/// `newTokens` passes of one token each against the cache.
+public struct GenerationTiming: Sendable {
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+    public var tokens: [Int]
+}
+
+extension CausalLM {
+    public func timeGreedy(prompt: [Int], newTokens: Int) throws -> GenerationTiming {
+        guard let m = self as? any CachedDecoder else { throw ModelError("this model cannot generate with a cache") }
+        return try m.timeCachedGreedy(prompt: prompt, newTokens: newTokens)
+    }
+}
+
+extension CachedDecoder {
+    func timeCachedGreedy(prompt: [Int], newTokens: Int) throws -> GenerationTiming {
+        guard !prompt.isEmpty, prompt.allSatisfy({ (0..<vocabSize).contains($0) }) else { throw ModelError("prompt tokens must be in 0..<\(vocabSize)") }
+        let total = prompt.count + newTokens + 1
+        guard total <= maxPositions else { throw ModelError("prompt plus new tokens exceed the model's \(maxPositions) positions") }
+        let cache = KVCache(layers: layerCount, batch: 1, capacity: total, width: kvWidth)
+        let mask = [[Int32](repeating: 1, count: total)]
+        func argmax(_ l: FloatBuffer) -> Int { (0..<vocabSize).max { l[$0] < l[$1] }! }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var next = argmax(decode(tokens: [prompt], positions: Array(0..<prompt.count), cache: cache, filled: 0, keyMask: mask))
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var tokens = [next]
+        for i in 0..<newTokens {
+            let pos = prompt.count + i
+            next = argmax(decode(tokens: [[next]], positions: [pos], cache: cache, filled: pos, keyMask: mask))
+            tokens.append(next)
+        }
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        return GenerationTiming(prefillSeconds: Double(t1 - t0) / 1e9, decodeSeconds: Double(t2 - t1) / 1e9, tokens: tokens)
+    }
+}

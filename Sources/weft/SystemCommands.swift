@@ -78,7 +78,7 @@ struct BLASInfo: ParsableCommand {
 }
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Micro-benchmarks of weft's numeric core.", subcommands: [Gemm.self, Train.self])
+    static let configuration = CommandConfiguration(abstract: "Micro-benchmarks of weft's numeric core.", subcommands: [Gemm.self, Train.self, Generate.self])
 
     struct Gemm: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "fp32 matrix multiply speed (the ceiling model FLOP utilisation is measured against).")
