@@ -142,7 +142,7 @@ extension LlamaModel: CachedDecoder {
         let c = config
         let b = tokens.count, t = tokens[0].count, n = b * t
         let C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate, V = c.vocabSize
-        let rope = Rope(dim: D, positions: (positions.max() ?? 0) + 1, theta: c.ropeTheta, invFreq: c.ropeInvFreq)
+        let rope = self.rope(positions: (positions.max() ?? 0) + 1)
         let scale = 1 / Float(D).squareRoot()
         var x = FloatBuffer(count: n * C)
         for (r, id) in tokens.joined().enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }

@@ -69,6 +69,17 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
     public var vocabSize: Int { config.vocabSize }
     public var gradientCheckpointing = false
+    private var ropeTable: Rope?
+
+    /// The RoPE table for positions 0..<n, kept and grown (doubling) as longer inputs arrive:
+    /// decoding one token must not recompute every earlier position's angles.
+    func rope(positions n: Int) -> Rope {
+        if let r = ropeTable, r.positions >= n { return r }
+        let r = Rope(dim: config.headDim, positions: max(n, 2 * (ropeTable?.positions ?? 0), 256), theta: config.ropeTheta,
+                     invFreq: config.ropeInvFreq)
+        ropeTable = r
+        return r
+    }
 
     /// Every linear layer, by its Hugging Face module name.
     public var linears: [Linear] {
@@ -176,7 +187,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let (b, t) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
         let n = b * t, C = c.hidden, V = c.vocabSize
         let p = Pass(b: b, t: t, n: n, positions: (0..<n).map { $0 % t }, keyMask: keyMaskFrom(mask, ids: ids),
-                     rope: Rope(dim: c.headDim, positions: t, theta: c.ropeTheta, invFreq: c.ropeInvFreq),
+                     rope: rope(positions: t),
                      scale: 1 / Float(c.headDim).squareRoot(), training: backward)
         let flatIds = Array(ids.joined())
 

@@ -10,6 +10,8 @@ public struct Rope: Sendable {
     public let cos: [Float]
     public let sin: [Float]
     public let dim: Int
+    /// Positions the table covers.
+    public var positions: Int { cos.count / max(dim, 1) }
 
     /// inverse frequency i = 1/θ^(2i/D); `invFreq` overrides it (scaled variants).
     public init(dim: Int, positions: Int, theta: Double, invFreq: [Double]? = nil) {
@@ -69,28 +71,40 @@ public enum Attention {
                 let qp = q + (bi * t * h + hi) * d, kp = k + (bi * s * g + gi) * d, vp = v + (bi * s * g + gi) * d
                 let pr = probs + pair * t * s
                 BLAS.gemm(qp, kp, pr, m: t, n: s, k: d, transB: true, alpha: scale, lda: h * d, ldb: g * d, ldc: s)
-                for i in 0..<t {
-                    let row = pr + i * s
-                    if isFullyMasked(row: i, batch: bi, t: t, s: s, causal: causal, keyMask: keyMask) {
-                        for j in 0..<s { row[j] = 0 }
-                        continue
-                    }
-                    for j in 0..<s where isMasked(i, j, batch: bi, t: t, s: s, causal: causal, keyMask: keyMask) { row[j] = -.infinity }
-                }
-                Kernels.softmax(pr, pr, n: t, c: s)
+                for i in 0..<t { maskedSoftmax(pr + i * s, row: i, batch: bi, t: t, s: s, causal: causal, keyMask: keyMask) }
                 BLAS.gemm(pr, vp, out + (bi * t * h + hi) * d, m: t, n: d, k: s, lda: s, ldb: g * d, ldc: h * d)
             }
         }
         }
     }
 
-    @inline(__always)
-    static func isMasked(_ i: Int, _ j: Int, batch: Int, t: Int, s: Int, causal: Bool, keyMask: UnsafePointer<Int32>?) -> Bool {
-        (causal && j > i + (s - t)) || (keyMask.map { $0[batch * s + j] == 0 } ?? false)
+    /// Softmax of one row of scores over the keys query `row` may see; masked keys get
+    /// probability 0 (their exp is never taken). A fully masked row becomes uniform.
+    static func maskedSoftmax(_ p: UnsafeMutablePointer<Float>, row i: Int, batch: Int, t: Int, s: Int, causal: Bool,
+                              keyMask: UnsafePointer<Int32>?) {
+        let visible = causal ? min(s, i + (s - t) + 1) : s
+        for j in visible..<s { p[j] = 0 }
+        if let keyMask {
+            let m = keyMask + batch * s
+            var any = false
+            for j in 0..<visible { if m[j] == 0 { p[j] = -.infinity } else { any = true } }
+            if !any {
+                // Hugging Face's additive min-value mask: every score equal, so uniform over all keys.
+                let u = 1 / Float(s)
+                for j in 0..<s { p[j] = u }
+                return
+            }
+        }
+        Kernels.softmax(p, p, n: 1, c: visible)
     }
 
+    /// Whether query `row` sees no key at all (only padding can do that).
     static func isFullyMasked(row i: Int, batch: Int, t: Int, s: Int, causal: Bool, keyMask: UnsafePointer<Int32>?) -> Bool {
-        (0..<s).allSatisfy { isMasked(i, $0, batch: batch, t: t, s: s, causal: causal, keyMask: keyMask) }
+        guard let keyMask else { return false }
+        let visible = causal ? min(s, i + (s - t) + 1) : s
+        let m = keyMask + batch * s
+        for j in 0..<visible where m[j] != 0 { return false }
+        return true
     }
 
     /// Gradients of `forward`: writes dq; adds into dk and dv (several query heads share a
@@ -118,8 +132,10 @@ public enum Attention {
                         BLAS.gemm(dop, vp, dP, m: t, n: s, k: d, transB: true, lda: h * d, ldb: g * d, ldc: s)
                         // dS = softmax′ · scale; a fully masked query row had constant scores: no gradient.
                         Kernels.softmaxBackward(dP, pr, dP, n: t, c: s)
-                        for i in 0..<t where isFullyMasked(row: i, batch: bi, t: t, s: s, causal: causal, keyMask: keyMask) {
-                            for j in 0..<s { dP[i * s + j] = 0 }
+                        if keyMask != nil {
+                            for i in 0..<t where isFullyMasked(row: i, batch: bi, t: t, s: s, causal: causal, keyMask: keyMask) {
+                                for j in 0..<s { dP[i * s + j] = 0 }
+                            }
                         }
                         // dQ = dS·K·scale ; dK += dSᵀ·Q·scale
                         BLAS.gemm(dP, kp, dq + (bi * t * h + hi) * d, m: t, n: d, k: s, alpha: scale, lda: s, ldb: g * d, ldc: h * d)

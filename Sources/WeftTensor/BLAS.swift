@@ -15,12 +15,15 @@ import Glibc
 public enum BLAS {
     typealias SgemmFn = @convention(c) (UInt32, UInt32, UInt32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
                                         UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias SgemvFn = @convention(c) (UInt32, UInt32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                        UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
     typealias StringFn = @convention(c) () -> UnsafeMutablePointer<CChar>?
     typealias GetIntFn = @convention(c) () -> Int32
     typealias SetIntFn = @convention(c) (Int32) -> Void
 
     struct Library: @unchecked Sendable {
         let sgemm: SgemmFn
+        let sgemv: SgemvFn
         let corename: StringFn
         let config: StringFn
         let getThreads: GetIntFn
@@ -55,12 +58,12 @@ public enum BLAS {
         func symbol<T>(_ name: String, _ type: T.Type) -> T? {
             dlsym(handle, name).map { unsafeBitCast($0, to: type) }
         }
-        guard let sgemm = symbol("cblas_sgemm", SgemmFn.self), let core = symbol("openblas_get_corename", StringFn.self),
+        guard let sgemm = symbol("cblas_sgemm", SgemmFn.self), let sgemv = symbol("cblas_sgemv", SgemvFn.self), let core = symbol("openblas_get_corename", StringFn.self),
               let config = symbol("openblas_get_config", StringFn.self), let get = symbol("openblas_get_num_threads", GetIntFn.self),
               let set = symbol("openblas_set_num_threads", SetIntFn.self) else {
             return .failure(TensorError("the loaded BLAS library is not OpenBLAS (cblas_sgemm or openblas_* missing)"))
         }
-        return .success(Library(sgemm: sgemm, corename: core, config: config, getThreads: get, setThreads: set))
+        return .success(Library(sgemm: sgemm, sgemv: sgemv, corename: core, config: config, getThreads: get, setThreads: set))
     }()
 
     /// Loads OpenBLAS now, first setting the kernel family it reads at load time (ignored if
@@ -108,6 +111,9 @@ public enum BLAS {
         func call(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ m: Int, _ n: Int) {
             lib.sgemm(CblasRowMajor.rawValue, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
+        // A single row (decoding one token): a matrix-vector product, which streams the matrix
+        // once; OpenBLAS's sgemm would first copy (pack) all of it.
+        if m == 1 && (!transA || lda == 1) { return gemv(b, a, c, rows: n, cols: k, transposed: !transB, ld: ldb, alpha: alpha, beta: beta) }
         let cores = parallelism.value
         guard cores > 1, m * n * k >= 1 << 18, max(m, n) >= 2 * cores else { return call(a, b, c, m, n) }
         let task = UncheckedSendable((a, b, c, call))
@@ -125,6 +131,31 @@ public enum BLAS {
                 let lo = n * i / cores, hi = n * (i + 1) / cores
                 call(a, b + (transB ? lo * ldb : lo), c + lo, m, hi - lo)
             }
+        }
+    }
+
+    /// y[rows] = alpha·M·x + beta·y with M [rows, cols] (row-major, leading dimension `ld`), or
+    /// M stored transposed ([cols, rows]) when `transposed`. Split over the cores by output rows.
+    static func gemv(_ mat: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                     rows: Int, cols: Int, transposed: Bool, ld: Int, alpha: Float, beta: Float) {
+        let lib = library
+        func call(_ lo: Int, _ hi: Int) {
+            if transposed {
+                // M stored [cols, rows]: y[lo..<hi] = (stored[:, lo..<hi])ᵀ·x.
+                lib.sgemv(CblasRowMajor.rawValue, CblasTrans.rawValue, Int32(cols), Int32(hi - lo), alpha, mat + lo, Int32(ld),
+                          x, 1, beta, y + lo, 1)
+            } else {
+                lib.sgemv(CblasRowMajor.rawValue, CblasNoTrans.rawValue, Int32(hi - lo), Int32(cols), alpha, mat + lo * ld, Int32(ld),
+                          x, 1, beta, y + lo, 1)
+            }
+        }
+        let cores = parallelism.value
+        guard cores > 1, rows * cols >= 1 << 16, rows >= 64 * cores else { return call(0, rows) }
+        let task = UncheckedSendable(call)
+        DispatchQueue.concurrentPerform(iterations: cores) { i in
+            // Blocks of 16 rows, so each core's slice starts on a cache-line boundary.
+            let lo = (rows / 16 * i / cores) * 16, hi = i == cores - 1 ? rows : (rows / 16 * (i + 1) / cores) * 16
+            task.value(lo, hi)
         }
     }
 

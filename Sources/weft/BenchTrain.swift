@@ -55,7 +55,14 @@ func installedMiniLM() -> String? {
     return out.isEmpty ? nil : out
 }
 
+/// This process's peak resident memory: VmHWM, which (unlike getrusage's ru_maxrss) does not
+/// include what the parent held when it forked us (a Python harness with torch loaded).
 func peakRSSMiB() -> Double {
+    if let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+        return kb / 1024
+    }
     var u = rusage()
     getrusage(RUSAGE_SELF.rawValue, &u)
     return Double(u.ru_maxrss) / 1024

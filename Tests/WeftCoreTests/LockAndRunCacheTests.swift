@@ -35,7 +35,7 @@ struct LockAndRunCacheTests {
                 ("inputs", .list([.string("a.txt"), .string("b c.txt")])), ("output", .string("o.txt")),
                 ("separator", .string("--\n")), ("ensure_newline", .bool(false))])),
             deps: [path("a.txt", "e", size: 1), path("b c.txt", "f", size: 2)], params: [],
-            outs: [path("o.txt", "a", size: 3)], env: [])),
+            outs: [path("o.txt", "a", size: 3)], env: [], blas: "Cooperlake, 2 threads")),
         ("123", LockEntry(definition: .shell(.string("true")), deps: [], params: [], outs: [], env: [])),
     ]
 
@@ -82,6 +82,26 @@ struct LockAndRunCacheTests {
         for (name, e) in Self.entries {
             #expect(slow.entry(name) == e, "\(name) differs when read by the YAML parser")
         }
+    }
+
+    @Test("BLAS metadata of a built-in stage is written and read back by both readers, and named when outputs differ")
+    func blasMetadata() throws {
+        let d = try TempDir()
+        try writeAll(root: d.path, path: "x.lock")
+        let text = String(decoding: try #require(d.read("x.lock")), as: UTF8.self)
+        #expect(text.contains("    blas: Cooperlake, 2 threads\n"))
+        #expect(try LockFile(path: "x.lock", root: d.path).entry("join@a-1")?.blas == "Cooperlake, 2 threads")
+        try d.write("y.lock", "# edited by hand\n" + text)
+        #expect(try LockFile(path: "y.lock", root: d.path).entry("join@a-1")?.blas == "Cooperlake, 2 threads")
+        #expect(try LockFile(path: "y.lock", root: d.path).entry("prepare")?.blas == nil)
+
+        let differs = ReproducedOutput(stage: "train", output: "model", recorded: "a", reproduced: "b",
+                                       recordedBLAS: "Cooperlake, 2 threads", reproducedBLAS: "Haswell, 2 threads")
+        let same = ReproducedOutput(stage: "eval", output: "m", recorded: "c", reproduced: "c",
+                                    recordedBLAS: "Haswell, 1 thread", reproducedBLAS: "Haswell, 1 thread")
+        let notes = blasNotes([differs, same])
+        #expect(notes.contains("Stage 'train': BLAS kernels then: Cooperlake, 2 threads; now: Haswell, 2 threads (different kernels"))
+        #expect(!notes.contains("eval"), "matching outputs need no note")
     }
 
     @Test("a digest of only digits (YAML reads it as a number) is kept verbatim by the YAML parser path")

@@ -124,7 +124,8 @@ struct SafetensorsTests {
 
 @Suite("BLAS")
 struct BLASTests {
-    @Test("gemm matches a plain triple loop for every transpose, alpha and beta", arguments: [(1, 1, 1), (3, 5, 7), (64, 33, 129)])
+    @Test("gemm matches a plain triple loop for every transpose, alpha and beta (one row: the split matrix-vector path)",
+          arguments: [(1, 1, 1), (3, 5, 7), (64, 33, 129), (1, 300, 257)])
     func gemm(m: Int, n: Int, k: Int) throws {
         var rng = SystemRandomNumberGenerator()
         let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }

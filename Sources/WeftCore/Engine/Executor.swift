@@ -363,11 +363,13 @@ public final class Executor: @unchecked Sendable {
         }
 
         var env = ProcessInfo.processInfo.environment
+        var blas: String?
         if case .builtin = stage.command {
             // OpenBLAS reads these once when it loads: the child must start with them.
             let (core, source) = ws.config.blasCoreType.resolve(environment: env)
             if let core { env["OPENBLAS_CORETYPE"] = core }
             env["OPENBLAS_NUM_THREADS"] = String(max(1, stage.cpus))
+            blas = "\(core ?? "detected by OpenBLAS"), \(max(1, stage.cpus)) thread\(stage.cpus > 1 ? "s" : "")"
             let note = "> blas: OPENBLAS_CORETYPE=\(core ?? "(unset)") (\(source)), \(max(1, stage.cpus)) thread(s)\n"
             _ = note.withCString { Glibc.write(logFD, $0, strlen($0)) }
         }
@@ -427,7 +429,7 @@ public final class Executor: @unchecked Sendable {
             // Objects durable before the lock names them.
             ws.store.sync()
             try lockFile.record(stage.name, LockEntry(definition: LockEntry.definition(of: stage), deps: check.deps, params: check.params,
-                                                      outs: outs, env: stage.env), order: order)
+                                                      outs: outs, env: stage.env, blas: blas), order: order)
             ws.params.invalidate()
         } catch {
             restorePrevious()

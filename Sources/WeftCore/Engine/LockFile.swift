@@ -23,6 +23,20 @@ public struct LockEntry: Sendable, Equatable {
     }
 
     public var env: [(String, String)]
+    /// Built-in stages: the OpenBLAS kernel family and thread count the run had (e.g.
+    /// "Cooperlake, 2 threads"). Metadata, not an input: kernels round differently, so
+    /// `repro --rev --verify` shows it when outputs differ.
+    public var blas: String?
+
+    public init(definition: Definition, deps: [LockedPath], params: [(String, [(String, Value)])], outs: [LockedPath],
+                env: [(String, String)], blas: String? = nil) {
+        self.definition = definition
+        self.deps = deps
+        self.params = params
+        self.outs = outs
+        self.env = env
+        self.blas = blas
+    }
 
     public static func == (a: LockEntry, b: LockEntry) -> Bool {
         a.definition == b.definition && a.deps == b.deps && a.outs == b.outs
@@ -137,7 +151,8 @@ public final class LockFile: @unchecked Sendable {
         var env: [(String, String)] = []
         if let e = n["env"]?.entries { env = e.map { ($0.key, $0.value.value.interpolationText ?? "") } }
         do {
-            return LockEntry(definition: definition, deps: try paths("deps"), params: params, outs: try paths("outs"), env: env)
+            return LockEntry(definition: definition, deps: try paths("deps"), params: params, outs: try paths("outs"), env: env,
+                             blas: n["blas"]?.value.interpolationText)
         } catch is ForeignHash {
             return nil
         }
@@ -178,6 +193,7 @@ public final class LockFile: @unchecked Sendable {
         case .builtin(let n, let ver, let w):
             s += "    uses: \(YAMLText.scalar(.string(n)))\n    version: \(ver)\n    with: \(w.orderedJSON)\n"
         }
+        if let b = e.blas { s += "    blas: \(YAMLText.scalar(.string(b)))\n" }
         if !e.env.isEmpty {
             s += "    env:\n"
             for (k, v) in e.env { s += "      \(YAMLText.key(k)): \(YAMLText.scalar(.string(v)))\n" }
@@ -342,7 +358,7 @@ enum CanonicalLockReader {
 
     static func entry(_ lines: inout ArraySlice<Substring>) -> LockEntry? {
         var definition: LockEntry.Definition?
-        var uses: String?, version: Int?, with: Value?
+        var uses: String?, version: Int?, with: Value?, blas: String?
         var deps: [LockedPath] = [], outs: [LockedPath] = []
         var params: [(String, [(String, Value)])] = []
         var env: [(String, String)] = []
@@ -366,6 +382,7 @@ enum CanonicalLockReader {
             case "uses": uses = scalarText(rest)
             case "version": version = Int(rest)
             case "with": with = value(rest)
+            case "blas": blas = value(rest)?.interpolationText
             case "env":
                 while let c = lines.first, let (k, v) = field(c, indent: 6), !v.isEmpty {
                     lines.removeFirst()
@@ -409,6 +426,6 @@ enum CanonicalLockReader {
         }
         if let uses, let version { definition = .builtin(name: uses, version: version, with: with ?? .dict([])) }
         guard let definition else { return nil }
-        return LockEntry(definition: definition, deps: deps, params: params, outs: outs, env: env)
+        return LockEntry(definition: definition, deps: deps, params: params, outs: outs, env: env, blas: blas)
     }
 }

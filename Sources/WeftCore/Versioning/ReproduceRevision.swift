@@ -9,6 +9,9 @@ public struct ReproducedOutput: Sendable {
     /// nil when the stage did not run (failed or blocked).
     public var reproduced: String?
     public var match: Bool { recorded != nil && recorded == reproduced }
+    /// Built-in stages: the BLAS kernels and threads of the recorded run and of this one.
+    public var recordedBLAS: String?
+    public var reproducedBLAS: String?
 }
 
 /// The outcome of reproducing a revision.
@@ -119,7 +122,7 @@ public func reproduceRevision(_ vp: VersionedProject, rev: String, targets: [Str
         for out in s.outs {
             let r = before?.outs.first(where: { $0.path == out.path })?.info.hash
             let n = after?.outs.first(where: { $0.path == out.path })?.info.hash
-            let row = ReproducedOutput(stage: s.id, output: out.key, recorded: r, reproduced: n)
+            let row = ReproducedOutput(stage: s.id, output: out.key, recorded: r, reproduced: n, recordedBLAS: before?.blas, reproducedBLAS: after?.blas)
             if r != nil && !row.match { differs = true }
             outputs.append(row)
         }
@@ -155,6 +158,7 @@ public func renderReproduction(_ r: ReproductionReport) -> String {
     if let s = r.nondeterministic {
         out += "\nStage '\(s)' is not deterministic: its inputs matched the record, its outputs did not."
     }
+    out += blasNotes(r.outputs)
     return out
 }
 
@@ -247,4 +251,17 @@ public func objectsReferencedByHistory(_ vp: VersionedProject, store: ObjectStor
         }
     }
     return keep
+}
+
+/// One line per built-in stage whose outputs differ from the record, naming the BLAS kernels
+/// and threads then and now: different kernels round differently.
+func blasNotes(_ outputs: [ReproducedOutput]) -> String {
+    var out = "", told = Set<String>()
+    for o in outputs where o.recorded != nil && !o.match && (o.recordedBLAS != nil || o.reproducedBLAS != nil) && !told.contains(o.stage) {
+        told.insert(o.stage)
+        let was = o.recordedBLAS ?? "not recorded", now = o.reproducedBLAS ?? "not recorded"
+        out += "\nStage '\(o.stage)': BLAS kernels then: \(was); now: \(now)"
+            + (was == now ? "." : " (different kernels round differently; set blas_coretype in .weft/config.yaml to match).")
+    }
+    return out
 }
