@@ -159,7 +159,7 @@ public enum BLAS {
         }
     }
 
-    /// Cores `gemm` splits a product over (default: all of them).
+    /// Cores `gemm` and the row-parallel kernels split work over (default: all of them).
     static let parallelism = Counter(ProcessInfo.processInfo.activeProcessorCount)
 
     final class Counter: @unchecked Sendable {

@@ -5,7 +5,9 @@ import Foundation
 /// Row-parallel helper: splits `0..<n` into contiguous chunks over the cores.
 @inline(__always)
 func parallelRows(_ n: Int, minRows: Int = 64, _ body: (Range<Int>) -> Void) {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
+    // Not ProcessInfo.activeProcessorCount: it reads cgroup files on every call (a third of a
+    // training step's time once per-row kernels called this).
+    let cores = BLAS.parallelism.value
     let chunks = min(cores, max(1, n / minRows))
     if chunks <= 1 { body(0..<n); return }
     withoutActuallyEscaping(body) { f in

@@ -4,11 +4,13 @@ import Foundation
 enum Parallel {
     /// Below this many items one thread is faster than handing work out.
     static let minItems = 256
+    /// Read once: `activeProcessorCount` reads cgroup files on every call.
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// Calls `body` on disjoint, contiguous slices of `0..<count`, in parallel when
     /// `count` is large enough; rethrows the first error any slice threw.
     static func forEachSlice(_ count: Int, _ body: @Sendable (Range<Int>) throws -> Void) throws {
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, count / minItems)
+        let workers = min(cores, count / minItems)
         if workers <= 1 {
             try body(0..<count)
             return
