@@ -129,20 +129,25 @@ public enum Kernels {
 
     static let sqrt2OverPi: Float = 0.7978845608028654
 
-    /// GELU, tanh approximation (GPT-2's `gelu_new`).
+    /// GELU, tanh approximation (GPT-2's `gelu_new`): 0.5·x·(1 + tanh u) with
+    /// u = √(2/π)(x + 0.044715x³), computed as x·σ(2u) (the same function, no cancellation).
     public static func geluTanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         parallelRows(count, minRows: 4096) { r in
-            for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + tanh(sqrt2OverPi * (v + 0.044715 * v * v * v))) }
+            VectorMath.lanes(r) { load, store in
+                let v = load(x)
+                store(v * VectorMath.sigmoid(2 * sqrt2OverPi * (v + 0.044715 * v * v * v)), y)
+            }
         }
     }
 
-    /// dx = dy · GELU′(x), tanh approximation.
+    /// dx = dy · GELU′(x), tanh approximation: σ(2u) + 2x·σ(2u)(1 − σ(2u))·u′.
     public static func geluTanhBackward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
         parallelRows(count, minRows: 4096) { r in
-            for i in r {
-                let v = x[i]
-                let t = tanh(sqrt2OverPi * (v + 0.044715 * v * v * v))
-                dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * sqrt2OverPi * (1 + 3 * 0.044715 * v * v))
+            VectorMath.lanes(r) { load, store in
+                let v = load(x)
+                let s = VectorMath.sigmoid(2 * sqrt2OverPi * (v + 0.044715 * v * v * v))
+                let du = sqrt2OverPi * (1 + 3 * 0.044715 * v * v)
+                store(load(dy) * (s + 2 * v * s * (1 - s) * du), dx)
             }
         }
     }
@@ -165,7 +170,10 @@ public enum Kernels {
     /// SwiGLU (Llama MLP): y = silu(gate)·up.
     public static func swiglu(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         parallelRows(count, minRows: 4096) { r in
-            for i in r { let g = gate[i]; y[i] = g / (1 + exp(-g)) * up[i] }
+            VectorMath.lanes(r) { load, store in
+                let g = load(gate)
+                store(g * VectorMath.sigmoid(g) * load(up), y)
+            }
         }
     }
 
@@ -173,10 +181,10 @@ public enum Kernels {
     public static func swigluBackward(_ dy: UnsafePointer<Float>, _ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>,
                                       dgate: UnsafeMutablePointer<Float>, dup: UnsafeMutablePointer<Float>, count: Int) {
         parallelRows(count, minRows: 4096) { r in
-            for i in r {
-                let g = gate[i], s = 1 / (1 + exp(-g))
-                dgate[i] = dy[i] * up[i] * s * (1 + g * (1 - s))
-                dup[i] = dy[i] * g * s
+            VectorMath.lanes(r) { load, store in
+                let g = load(gate), s = VectorMath.sigmoid(g), d = load(dy)
+                store(d * load(up) * s * (1 + g * (1 - s)), dgate)
+                store(d * g * s, dup)
             }
         }
     }

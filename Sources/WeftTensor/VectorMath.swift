@@ -35,6 +35,28 @@ public enum VectorMath {
         return y
     }
 
+    /// σ(x) = 1/(1 + e^−x); exact 0/1 limits, no overflow (exp clamps).
+    @inline(__always)
+    static func sigmoid(_ x: V) -> V { 1 / (1 + exp(-x)) }
+
+    /// Calls `body` on lanes i..<i+16 of `0..<count` (the last group padded with zeros), with a
+    /// loader and a storer that respect the group's real length.
+    @inline(__always)
+    static func lanes(_ range: Range<Int>, _ body: (_ load: (UnsafePointer<Float>) -> V, _ store: (V, UnsafeMutablePointer<Float>) -> Void) -> Void) {
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let n = Swift.min(16, range.upperBound - i), at = i
+            if n == 16 {
+                body({ UnsafeRawPointer($0 + at).loadUnaligned(as: V.self) },
+                     { UnsafeMutableRawPointer($1 + at).storeBytes(of: $0, as: V.self) })
+            } else {
+                body({ p in var v = V(); for j in 0..<n { v[j] = p[at + j] }; return v },
+                     { v, p in for j in 0..<n { p[at + j] = v[j] } })
+            }
+            i += n
+        }
+    }
+
     /// dst[i] = exp(src[i] − shift); returns Σ dst (in place is allowed).
     @discardableResult
     public static func expShifted(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {

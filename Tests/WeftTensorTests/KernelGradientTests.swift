@@ -107,6 +107,15 @@ struct KernelGradientTests {
             let v = Double(x[k])
             #expect(abs(Double(y[k]) - 0.5 * v * (1 + erf(v / 2.0.squareRoot()))) < 1e-6)
             #expect(abs(y[k] - yt[k]) < 1e-3)
+            // The vectorised x·σ(2u) form equals the tanh definition (PyTorch's gelu_new).
+            let u = 0.7978845608028654 * (v + 0.044715 * v * v * v)
+            #expect(abs(Double(yt[k]) - 0.5 * v * (1 + tanh(u))) < 1e-6 * max(1, abs(v)))
+        }
+        var ys = [Float](repeating: 0, count: count)
+        Kernels.swiglu(x, up, &ys, count: count)
+        for k in 0..<count {
+            let v = Double(x[k])
+            #expect(abs(Double(ys[k]) - v / (1 + Foundation.exp(-v)) * Double(up[k])) < 1e-6 * max(1, abs(v)))
         }
         func sw(_ gate: [Float], _ up: [Float]) -> Double { var y = [Float](repeating: 0, count: count); Kernels.swiglu(gate, up, &y, count: count); return project(y, r) }
         var dg = [Float](repeating: 0, count: count), du = dg
