@@ -152,17 +152,22 @@ public enum Kernels {
         }
     }
 
-    /// GELU with the exact error function (BERT's `gelu`).
+    /// GELU with the exact error function (BERT's `gelu`): x·Φ(x).
     public static func geluErf(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        parallelRows(count, minRows: 4096) { r in for i in r { y[i] = 0.5 * x[i] * (1 + erf(x[i] * 0.70710678118654752)) } }
+        parallelRows(count, minRows: 4096) { r in
+            VectorMath.lanes(r) { load, store in
+                let v = load(x)
+                store(v * VectorMath.normalCDF(v), y)
+            }
+        }
     }
 
     /// dx = dy · (Φ(x) + x·φ(x)).
     public static func geluErfBackward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
         parallelRows(count, minRows: 4096) { r in
-            for i in r {
-                let v = x[i]
-                dx[i] = dy[i] * (0.5 * (1 + erf(v * 0.70710678118654752)) + v * exp(-0.5 * v * v) * 0.3989422804014327)
+            VectorMath.lanes(r) { load, store in
+                let v = load(x)
+                store(load(dy) * (VectorMath.normalCDF(v) + v * VectorMath.exp(-0.5 * v * v) * 0.3989422804014327), dx)
             }
         }
     }

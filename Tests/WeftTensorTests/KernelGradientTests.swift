@@ -219,6 +219,26 @@ struct KernelGradientTests {
 
 @Suite("vector math")
 struct VectorMathTests {
+    @Test("vectorised erfc keeps 4e-7 relative precision into the tails; GELU(erf) matches its definition there")
+    func erfc() {
+        var worst = 0.0
+        for x in stride(from: 0.0, through: 9.2, by: 0.0011) {
+            let got = VectorMath.erfc(nonNegative: SIMD16<Float>(repeating: Float(x)))[0]
+            let want = Foundation.erfc(Double(Float(x)))
+            worst = max(worst, abs(Double(got) / want - 1))
+        }
+        #expect(worst < 4e-7, "worst relative error \(worst)")
+        // GELU(x) = x·Φ(x) for x far below zero is tiny, and still right relatively: to within
+        // what rounding x/√2 to fp32 costs (relative 6e-8 on a, so x²·6e-8 on e^(−x²/2)).
+        let xs: [Float] = [-12, -8, -5.5, -3, -1, -1e-3, 0, 1e-3, 1, 3, 5.5, 8, 12]
+        var y = [Float](repeating: 0, count: xs.count)
+        Kernels.geluErf(xs, &y, count: xs.count)
+        for (x, got) in zip(xs, y) {
+            let v = Double(x), want = 0.5 * v * Foundation.erfc(-v / 2.0.squareRoot())
+            #expect(abs(Double(got) - want) <= (1e-6 + v * v * 1.2e-7) * abs(want), "GELU(\(x)) = \(got), want \(want)")
+        }
+    }
+
     @Test("vectorised exp is within 3e-7 relative of libm over the fp32 range, 0 below it, and sums rows")
     func exp() {
         var xs: [Float] = stride(from: -87.0, through: 88.0, by: 0.0137).map { Float($0) }
