@@ -116,12 +116,12 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         out += ln(p + "embeddings.LayerNorm", embNorm)
         for (l, B) in blocks.enumerated() {
             let b = p + "encoder.layer.\(l)."
-            out += B.q.namedWeights + B.k.namedWeights + B.v.namedWeights + B.attnOut.namedWeights
+            out += B.q.namedWeights() + B.k.namedWeights() + B.v.namedWeights() + B.attnOut.namedWeights()
             out += ln(b + "attention.output.LayerNorm", B.norm1)
-            out += B.inter.namedWeights + B.out.namedWeights
+            out += B.inter.namedWeights() + B.out.namedWeights()
             out += ln(b + "output.LayerNorm", B.norm2)
         }
-        return out + (pooler?.namedWeights ?? []) + (classifier?.namedWeights ?? [])
+        return out + (pooler?.namedWeights() ?? []) + (classifier?.namedWeights() ?? [])
     }
 
     /// The encoder's output and what classification needs.
@@ -227,13 +227,8 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         let eMean = FloatBuffer(count: n), eRstd = FloatBuffer(count: n)
         Kernels.layerNorm(e.ptr, embNorm.0.ptr, embNorm.1.ptr, x.ptr, mean: eMean.ptr, rstd: eRstd.ptr, n: n, c: C, eps: c.eps)
 
-        var inputs: [FloatBuffer] = [], saved: [Saved?] = [], seeds: [[UInt64]] = []
-        let keep = backward && !gradientCheckpointing
-        for L in blocks {
-            let (y, s, used) = blockForward(L, x, p, save: keep)
-            if backward { inputs.append(x); saved.append(s); seeds.append(used) }
-            x = y
-        }
+        var stack = LayerStack(blocks) { self.blockForward($0, $1, p, save: $2, seeds: $3) }
+        x = stack.run(x, backward: backward, checkpointing: gradientCheckpointing)
         guard let classifier, let pooler else { return Output(hidden: x, logits: nil, loss: nil) }
         // Pooler: tanh(dense(first token)); classifier on top.
         let first = FloatBuffer(count: b * C)
@@ -258,11 +253,7 @@ public final class BertModel: LinearModel, @unchecked Sendable {
         pooler.backward(dpooled.ptr, input: first.ptr, lora: sP, n: b, dx: dfirst.ptr)
         let dy = FloatBuffer(count: n * C)
         for bi in 0..<b { (dy.ptr + bi * t * C).update(from: dfirst.ptr + bi * C, count: C) }
-        for l in blocks.indices.reversed() {
-            let s = saved[l] ?? blockForward(blocks[l], inputs[l], p, save: true, seeds: seeds[l]).1!
-            saved[l] = nil
-            blockBackward(blocks[l], s, xIn: inputs[l], dy: dy, p)
-        }
+        stack.backward { blockBackward($0, $1, xIn: $2, dy: dy, p) }
         // Embeddings: the LayerNorm, then the three tables.
         guard word.grad != nil || position.grad != nil || tokenType.grad != nil || embNorm.0.grad != nil || embNorm.1.grad != nil else {
             return Output(hidden: x, logits: logits, loss: loss)

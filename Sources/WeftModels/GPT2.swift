@@ -211,13 +211,8 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
             let pos = r % t
             for j in 0..<C { x.ptr[r * C + j] = wte.ptr[id * C + j] + wpe.ptr[pos * C + j] }
         }
-        var inputs: [FloatBuffer] = [], saved: [Saved?] = [], seeds: [[UInt64]] = []
-        let keep = backward && !gradientCheckpointing
-        for L in blocks {
-            let (y, s, used) = blockForward(L, x, p, save: keep)
-            if backward { inputs.append(x); saved.append(s); seeds.append(used) }
-            x = y
-        }
+        var stack = LayerStack(blocks) { self.blockForward($0, $1, p, save: $2, seeds: $3) }
+        x = stack.run(x, backward: backward, checkpointing: gradientCheckpointing)
         let xf = FloatBuffer(count: n * C), mF = FloatBuffer(count: n), sF = FloatBuffer(count: n)
         Kernels.layerNorm(x.ptr, lnF.0.ptr, lnF.1.ptr, xf.ptr, mean: mF.ptr, rstd: sF.ptr, n: n, c: C, eps: c.eps)
         let logits = FloatBuffer(count: n * V)
@@ -230,11 +225,7 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
         lmHead.backward(dlogits.ptr, input: xf.ptr, lora: headLoRA, n: n, dx: dxf.ptr)
         Kernels.layerNormBackward(dxf.ptr, x.ptr, lnF.0.ptr, mean: mF.ptr, rstd: sF.ptr, dx: dres.ptr,
                                   dw: lnF.0.grad?.ptr, db: lnF.1.grad?.ptr, n: n, c: C)
-        for l in blocks.indices.reversed() {
-            let s = saved[l] ?? blockForward(blocks[l], inputs[l], p, save: true, seeds: seeds[l]).1!
-            saved[l] = nil
-            blockBackward(blocks[l], s, xIn: inputs[l], dres: dres, p)
-        }
+        stack.backward { blockBackward($0, $1, xIn: $2, dres: dres, p) }
         if let dWte = wte.grad { Kernels.embeddingBackward(dres.ptr, ids: flatIds, dTable: dWte.ptr, c: C) }
         if let dWpe = wpe.grad { Kernels.embeddingBackward(dres.ptr, ids: (0..<n).map { $0 % t }, dTable: dWpe.ptr, c: C) }
         return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted)

@@ -65,7 +65,6 @@ public final class Linear: @unchecked Sendable {
         [NamedWeight(name + ".weight", weight, transposed ? [inFeatures, outFeatures] : [outFeatures, inFeatures], transposed: transposed)]
             + (bias.map { [NamedWeight(name + ".bias", $0, [outFeatures])] } ?? [])
     }
-    var namedWeights: [NamedWeight] { namedWeights() }
 
     /// y[N,O] = x·Wᵀ + b (+ LoRA). Returns what the LoRA backward needs. `training` applies
     /// LoRA dropout; `seed` replays a recorded mask (gradient checkpointing).
@@ -108,7 +107,7 @@ public final class Linear: @unchecked Sendable {
             let dd = FloatBuffer(count: n * inFeatures)
             BLAS.gemm(dxa.ptr, l.a.ptr, dd.ptr, m: n, n: inFeatures, k: l.rank)
             Kernels.dropout(dd.ptr, dd.ptr, count: n * inFeatures, p: l.dropout, seed: saved.seed)
-            for i in 0..<(n * inFeatures) { dx[i] += dd.ptr[i] }
+            Kernels.add(dx, dd.ptr, count: n * inFeatures)
         }
     }
 

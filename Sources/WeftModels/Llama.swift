@@ -92,10 +92,10 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         for (l, L) in layers.enumerated() {
             out.append(NamedWeight("model.layers.\(l).input_layernorm.weight", L.inputNorm, [C]))
             out.append(NamedWeight("model.layers.\(l).post_attention_layernorm.weight", L.postNorm, [C]))
-            for lin in [L.q, L.k, L.v, L.o, L.gate, L.up, L.down] { out += lin.namedWeights }
+            for lin in [L.q, L.k, L.v, L.o, L.gate, L.up, L.down] { out += lin.namedWeights() }
         }
         out.append(NamedWeight("model.norm.weight", finalNorm, [C]))
-        if lmHead.weight !== embed { out += lmHead.namedWeights }
+        if lmHead.weight !== embed { out += lmHead.namedWeights() }
         return out
     }
 
@@ -194,14 +194,8 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         // Embedding lookup: the residual stream.
         var x = FloatBuffer(count: n * C)
         for (r, id) in flatIds.enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }
-        // Per layer: its input, and its activations unless they are recomputed in backward.
-        var inputs: [FloatBuffer] = [], saved: [Saved?] = [], seeds: [[UInt64]] = []
-        let keep = backward && !gradientCheckpointing
-        for L in layers {
-            let (y, s, used) = layerForward(L, x, p, save: keep)
-            if backward { inputs.append(x); saved.append(s); seeds.append(used) }
-            x = y
-        }
+        var stack = LayerStack(layers) { self.layerForward($0, $1, p, save: $2, seeds: $3) }
+        x = stack.run(x, backward: backward, checkpointing: gradientCheckpointing)
         let xf = FloatBuffer(count: n * C), rstdF = FloatBuffer(count: n)
         Kernels.rmsNorm(x.ptr, finalNorm.ptr, xf.ptr, rstd: rstdF.ptr, n: n, c: C, eps: c.rmsEps)
         let logits = FloatBuffer(count: n * V)
@@ -215,11 +209,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let dxf = FloatBuffer(count: n * C), dres = FloatBuffer(count: n * C)
         lmHead.backward(dlogits.ptr, input: xf.ptr, lora: headLoRA, n: n, dx: dxf.ptr)
         Kernels.rmsNormBackward(dxf.ptr, x.ptr, finalNorm.ptr, rstd: rstdF.ptr, dx: dres.ptr, dw: finalNorm.grad?.ptr, n: n, c: C)
-        for l in layers.indices.reversed() {
-            let s = saved[l] ?? layerForward(layers[l], inputs[l], p, save: true, seeds: seeds[l]).1!
-            saved[l] = nil
-            layerBackward(layers[l], s, xIn: inputs[l], dres: dres, p)
-        }
+        stack.backward { layerBackward($0, $1, xIn: $2, dres: dres, p) }
         if let dEmbed = embed.grad { Kernels.embeddingBackward(dres.ptr, ids: flatIds, dTable: dEmbed.ptr, c: C) }
         return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted)
     }

@@ -5,7 +5,7 @@ import Foundation
 /// Row-parallel helper: splits `0..<n` into contiguous chunks over the cores.
 @inline(__always)
 func parallelRows(_ n: Int, minRows: Int = 64, _ body: (Range<Int>) -> Void) {
-    // Not ProcessInfo.activeProcessorCount: it reads cgroup files on every call (a third of a
+    // Not ProcessInfo.activeProcessorCount: it reads cgroup files on every call (half of a
     // training step's time once per-row kernels called this).
     let cores = BLAS.parallelism.value
     let chunks = min(cores, max(1, n / minRows))
@@ -213,11 +213,7 @@ public enum Kernels {
         let threshold = UInt64(Double(p) * 9007199254740992.0)  // p · 2⁵³
         parallelRows(count, minRows: 8192) { r in
             for i in r {
-                var z = seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
-                y[i] = (z >> 11) < threshold ? 0 : x[i] * keep
+                y[i] = (SplitMix.value(seed: seed, at: UInt64(i)) >> 11) < threshold ? 0 : x[i] * keep
             }
         }
     }
@@ -292,9 +288,7 @@ public enum Kernels {
                     for j in 0..<v { d[j] *= f }
                     d[t] -= scale
                 } else {
-                    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: v)
-                    s = VectorMath.expShifted(lr, tmp, count: v, shift: m)
-                    tmp.deallocate()
+                    s = VectorMath.expShifted(lr, nil, count: v, shift: m)
                 }
                 rowLoss[r] = Double(m + log(s)) - Double(lr[t])
             }

@@ -1,4 +1,4 @@
-// Elementwise exp over contiguous fp32 rows, 16 lanes at a time (AVX-512 width).
+// Elementwise math over contiguous fp32 rows, 16 lanes at a time: exp, σ, erfc, Φ, row max.
 import Foundation
 
 /// Vectorised exp: range reduction by powers of two, then a degree-6 polynomial on
@@ -89,15 +89,16 @@ public enum VectorMath {
         }
     }
 
-    /// dst[i] = exp(src[i] − shift); returns Σ dst (in place is allowed).
+    /// dst[i] = exp(src[i] − shift) (unless `dst` is nil: only the sum is wanted); returns
+    /// Σ exp(src[i] − shift). In place is allowed.
     @discardableResult
-    public static func expShifted(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+    public static func expShifted(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>?, count: Int, shift: Float) -> Float {
         var i = 0
         var acc = V()
         let s = V(repeating: shift)
         while i + 16 <= count {
             let v = exp(UnsafeRawPointer(src + i).loadUnaligned(as: V.self) - s)
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: V.self)
+            if let dst { UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: V.self) }
             acc += v
             i += 16
         }
@@ -107,7 +108,7 @@ public enum VectorMath {
             let n = min(16, count - i)
             for j in 0..<n { tail[j] = src[i + j] - shift }
             let v = exp(tail)
-            for j in 0..<n { dst[i + j] = v[j]; sum += v[j] }
+            for j in 0..<n { dst?[i + j] = v[j]; sum += v[j] }
             i += n
         }
         return sum

@@ -41,6 +41,11 @@ enum BenchShape: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
+/// One benchmark result: a JSON object, or `key: value` lines.
+func printBenchResult(_ result: [(String, Value)], json: Bool) {
+    if json { print(Value.dict(result).orderedJSON) } else { for (k, v) in result { print("\(k): \(v.display)") } }
+}
+
 /// This process's peak resident memory: VmHWM, which (unlike getrusage's ru_maxrss) does not
 /// include what the parent held when it forked us (a Python harness with torch loaded).
 func peakRSSMiB() -> Double {
@@ -146,7 +151,7 @@ extension Bench {
                     ("achieved_gflops", .double((gflops * 10).rounded() / 10)), ("flops_per_token", .double(flopsPerToken)),
                     ("peak_rss_mib", .double(peakRSSMiB().rounded())), ("loss_first", .double(losses.first ?? .nan)), ("loss_last", .double(losses.last ?? .nan)),
                 ]
-                if json { print(Value.dict(result).orderedJSON) } else { for (k, v) in result { print("\(k): \(v.display)") } }
+                printBenchResult(result, json: json)
                 return 0
             }
         }
@@ -203,7 +208,7 @@ extension Bench {
                     ("tokens_per_s", .double((Double(newTokens) / dec * 10).rounded() / 10)), ("step_ms", .double((dec / Double(newTokens) * 1e5).rounded() / 100)),
                     ("peak_rss_mib", .double(peakRSSMiB().rounded())),
                 ]
-                if json { print(Value.dict(result).orderedJSON) } else { for (k, v) in result { print("\(k): \(v.display)") } }
+                printBenchResult(result, json: json)
                 return 0
             }
         }

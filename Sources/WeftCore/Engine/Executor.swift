@@ -368,9 +368,10 @@ public final class Executor: @unchecked Sendable {
             // OpenBLAS reads these once when it loads: the child must start with them.
             let (core, source) = ws.config.blasCoreType.resolve(environment: env)
             if let core { env["OPENBLAS_CORETYPE"] = core }
-            env["OPENBLAS_NUM_THREADS"] = String(max(1, stage.cpus))
-            blas = "\(core ?? "detected by OpenBLAS"), \(max(1, stage.cpus)) thread\(stage.cpus > 1 ? "s" : "")"
-            let note = "> blas: OPENBLAS_CORETYPE=\(core ?? "(unset)") (\(source)), \(max(1, stage.cpus)) thread(s)\n"
+            let threads = max(1, stage.cpus)
+            env["OPENBLAS_NUM_THREADS"] = String(threads)
+            blas = "\(core ?? "detected by OpenBLAS"), \(threads) thread\(threads > 1 ? "s" : "")"
+            let note = "> blas: OPENBLAS_CORETYPE=\(core ?? "(unset)") (\(source)), \(threads) thread(s)\n"
             _ = note.withCString { Glibc.write(logFD, $0, strlen($0)) }
         }
         for (k, v) in stage.env { env[k] = v }
