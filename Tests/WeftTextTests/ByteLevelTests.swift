@@ -53,10 +53,10 @@ import Testing
     /// the way the fixture script asked `tokenizers`.
     @Test func characterClassesMatchTokenizersForAllOfUnicode() throws {
         let text = try String(contentsOf: Self.fixtures.appendingPathComponent("hf_char_classes.txt"), encoding: .utf8)
-        var expected = [CharClass](repeating: .other, count: 0x110000)
+        var expected = [ByteLevel.CharClass](repeating: .other, count: 0x110000)
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let f = line.split(separator: " ")
-            let cls: CharClass = f[2] == "L" ? .letter : f[2] == "N" ? .number : .space
+            let cls: ByteLevel.CharClass = f[2] == "L" ? .letter : f[2] == "N" ? .number : .space
             for v in Int(f[0], radix: 16)!...Int(f[1], radix: 16)! { expected[v] = cls }
         }
         var mismatches: [String] = []
@@ -65,7 +65,7 @@ import Testing
             guard let s = Unicode.Scalar(UInt32(v)) else { continue }
             var k = 0
             for b in String(s).utf8 { buf[k] = b; k += 1 }
-            let got = buf.withUnsafeBufferPointer { CharClass.at(UnsafeBufferPointer(rebasing: $0[0..<k]), 0) }
+            let got = buf.withUnsafeBufferPointer { ByteLevel.CharClass.at(UnsafeBufferPointer(rebasing: $0[0..<k]), 0) }
             if got.0 != expected[v] || got.1 != k { mismatches.append(String(v, radix: 16)) }
         }
         #expect(mismatches.isEmpty, "code points classified differently: \(mismatches.prefix(20))")

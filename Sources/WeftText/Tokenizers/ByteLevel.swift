@@ -70,7 +70,7 @@ public enum ByteLevel {
     ///
     /// Hand-written (no regex engine), following the pattern's leftmost-first alternation
     /// and backtracking exactly. Character classes are Oniguruma's for UTF-8 (see
-    /// `CharClass`). The pieces always cover the whole input. Bytes that are not valid
+    /// `ByteLevel.CharClass`). The pieces always cover the whole input. Bytes that are not valid
     /// UTF-8 count as one "other" character each (inputs are validated upstream; this only
     /// keeps the split total).
     public static func splitGPT2(_ utf8: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
@@ -152,90 +152,92 @@ public enum ByteLevel {
     }
 }
 
-/// The character classes of the GPT-2 pattern, as Oniguruma (the engine `tokenizers`
-/// uses) defines them for UTF-8 text.
-///
-/// - `letter`: `\p{L}` = general categories Lu, Ll, Lt, Lm, Lo (not the marks `\p{M}`).
-/// - `number`: `\p{N}` = Nd, Nl, No.
-/// - `space`: `\s` = U+0009…U+000D, U+0085 and the categories Zs, Zl, Zp (so U+00A0 and
-///   U+3000 are spaces, U+001C…U+001F and U+200B are not).
-/// - `other`: everything else, and each byte of invalid UTF-8.
-///
-/// reference: Oniguruma doc/RE ("\s … Unicode case"); the classes were checked for every
-/// code point against `tokenizers` 0.23.3 (Tests/Fixtures/text/bpe/hf_char_classes.txt).
-enum CharClass: UInt8 {
-    case other = 0, letter, number, space
+extension ByteLevel {
+    /// The character classes of the GPT-2 pattern, as Oniguruma (the engine `tokenizers`
+    /// uses) defines them for UTF-8 text.
+    ///
+    /// - `letter`: `\p{L}` = general categories Lu, Ll, Lt, Lm, Lo (not the marks `\p{M}`).
+    /// - `number`: `\p{N}` = Nd, Nl, No.
+    /// - `space`: `\s` = U+0009…U+000D, U+0085 and the categories Zs, Zl, Zp (so U+00A0 and
+    ///   U+3000 are spaces, U+001C…U+001F and U+200B are not).
+    /// - `other`: everything else, and each byte of invalid UTF-8.
+    ///
+    /// reference: Oniguruma doc/RE ("\s … Unicode case"); the classes were checked for every
+    /// code point against `tokenizers` 0.23.3 (Tests/Fixtures/text/bpe/hf_char_classes.txt).
+    enum CharClass: UInt8 {
+        case other = 0, letter, number, space
 
-    /// ASCII classes, indexed by byte.
-    static let ascii: [CharClass] = (0..<128).map { b in
-        switch b {
-        case 0x09...0x0D, 0x20: return .space
-        case 0x30...0x39: return .number
-        case 0x41...0x5A, 0x61...0x7A: return .letter
-        default: return .other
+        /// ASCII classes, indexed by byte.
+        static let ascii: [CharClass] = (0..<128).map { b in
+            switch b {
+            case 0x09...0x0D, 0x20: return .space
+            case 0x30...0x39: return .number
+            case 0x41...0x5A, 0x61...0x7A: return .letter
+            default: return .other
+            }
         }
-    }
 
-    /// Classes of the Basic Multilingual Plane, computed once (64 KB).
-    static let bmp: [CharClass] = (0..<0x10000).map { of(UInt32($0)) }
+        /// Classes of the Basic Multilingual Plane, computed once (64 KB).
+        static let bmp: [CharClass] = (0..<0x10000).map { of(UInt32($0)) }
 
-    /// Characters Swift's Unicode tables (Unicode 17) make letters or numbers but that the
-    /// reference engine's older tables leave unassigned, hence "other". They are matched as
-    /// the reference matches them so splits stay identical.
-    static let newerThanReference: [ClosedRange<UInt32>] = [
-        0x088F...0x088F, 0x0C5C...0x0C5C, 0x0CDC...0x0CDC, 0xA7CE...0xA7CF, 0xA7D2...0xA7D2,
-        0xA7D4...0xA7D4, 0xA7F1...0xA7F1, 0x10940...0x10959, 0x10EC5...0x10EC7, 0x11DB0...0x11DDB,
-        0x11DE0...0x11DE9, 0x16EA0...0x16EB8, 0x16EBB...0x16ED3, 0x16FF2...0x16FF6, 0x187F8...0x187FF,
-        0x18D09...0x18D1E, 0x18D80...0x18DF2, 0x1E6C0...0x1E6DE, 0x1E6E0...0x1E6E2, 0x1E6E4...0x1E6E5,
-        0x1E6E7...0x1E6ED, 0x1E6F0...0x1E6F4, 0x1E6FE...0x1E6FF, 0x2B73A...0x2B73F, 0x2CEA2...0x2CEAD,
-        0x323B0...0x33479,
-    ]
+        /// Characters Swift's newer Unicode tables make letters or numbers but that the
+        /// reference engine's older tables (Oniguruma's) leave unassigned, hence "other". They are matched as
+        /// the reference matches them so splits stay identical.
+        static let newerThanReference: [ClosedRange<UInt32>] = [
+            0x088F...0x088F, 0x0C5C...0x0C5C, 0x0CDC...0x0CDC, 0xA7CE...0xA7CF, 0xA7D2...0xA7D2,
+            0xA7D4...0xA7D4, 0xA7F1...0xA7F1, 0x10940...0x10959, 0x10EC5...0x10EC7, 0x11DB0...0x11DDB,
+            0x11DE0...0x11DE9, 0x16EA0...0x16EB8, 0x16EBB...0x16ED3, 0x16FF2...0x16FF6, 0x187F8...0x187FF,
+            0x18D09...0x18D1E, 0x18D80...0x18DF2, 0x1E6C0...0x1E6DE, 0x1E6E0...0x1E6E2, 0x1E6E4...0x1E6E5,
+            0x1E6E7...0x1E6ED, 0x1E6F0...0x1E6F4, 0x1E6FE...0x1E6FF, 0x2B73A...0x2B73F, 0x2CEA2...0x2CEAD,
+            0x323B0...0x33479,
+        ]
 
-    /// The class of one scalar value from its Unicode properties.
-    static func of(_ value: UInt32) -> CharClass {
-        if value < 128 { return ascii[Int(value)] }
-        if value == 0x85 { return .space }
-        guard let scalar = Unicode.Scalar(value) else { return .other }
-        let cls: CharClass
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: cls = .letter
-        case .decimalNumber, .letterNumber, .otherNumber: cls = .number
-        case .spaceSeparator, .lineSeparator, .paragraphSeparator: return .space
-        default: return .other
+        /// The class of one scalar value from its Unicode properties.
+        static func of(_ value: UInt32) -> CharClass {
+            if value < 128 { return ascii[Int(value)] }
+            if value == 0x85 { return .space }
+            guard let scalar = Unicode.Scalar(value) else { return .other }
+            let cls: CharClass
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: cls = .letter
+            case .decimalNumber, .letterNumber, .otherNumber: cls = .number
+            case .spaceSeparator, .lineSeparator, .paragraphSeparator: return .space
+            default: return .other
+            }
+            for r in newerThanReference where r.contains(value) { return .other }
+            return cls
         }
-        for r in newerThanReference where r.contains(value) { return .other }
-        return cls
-    }
 
-    /// Class and byte length of the character starting at `i` (invalid UTF-8: other, 1).
-    @inline(__always)
-    static func at(_ utf8: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
-        let b0 = utf8[i]
-        if b0 < 0x80 { return (ascii[Int(b0)], 1) }
-        return nonASCII(utf8, i)
-    }
+        /// Class and byte length of the character starting at `i` (invalid UTF-8: other, 1).
+        @inline(__always)
+        static func at(_ utf8: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
+            let b0 = utf8[i]
+            if b0 < 0x80 { return (ascii[Int(b0)], 1) }
+            return nonASCII(utf8, i)
+        }
 
-    /// Decodes one multi-byte scalar strictly (no overlongs, surrogates or values past
-    /// U+10FFFF) and classifies it.
-    static func nonASCII(_ utf8: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
-        let b0 = UInt32(utf8[i])
-        let end = utf8.count
-        @inline(__always) func cont(_ k: Int) -> UInt32? {
-            guard i + k < end else { return nil }
-            let b = utf8[i + k]
-            return b & 0xC0 == 0x80 ? UInt32(b & 0x3F) : nil
+        /// Decodes one multi-byte scalar strictly (no overlongs, surrogates or values past
+        /// U+10FFFF) and classifies it.
+        static func nonASCII(_ utf8: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
+            let b0 = UInt32(utf8[i])
+            let end = utf8.count
+            @inline(__always) func cont(_ k: Int) -> UInt32? {
+                guard i + k < end else { return nil }
+                let b = utf8[i + k]
+                return b & 0xC0 == 0x80 ? UInt32(b & 0x3F) : nil
+            }
+            if b0 >= 0xC2, b0 <= 0xDF, let c1 = cont(1) {
+                return (bmp[Int((b0 & 0x1F) << 6 | c1)], 2)
+            }
+            if b0 >= 0xE0, b0 <= 0xEF, let c1 = cont(1), let c2 = cont(2) {
+                let v = (b0 & 0x0F) << 12 | c1 << 6 | c2
+                if v >= 0x800, !(0xD800...0xDFFF).contains(v) { return (bmp[Int(v)], 3) }
+            }
+            if b0 >= 0xF0, b0 <= 0xF4, let c1 = cont(1), let c2 = cont(2), let c3 = cont(3) {
+                let v = (b0 & 0x07) << 18 | c1 << 12 | c2 << 6 | c3
+                if v >= 0x10000, v <= 0x10FFFF { return (of(v), 4) }
+            }
+            return (.other, 1)
         }
-        if b0 >= 0xC2, b0 <= 0xDF, let c1 = cont(1) {
-            return (bmp[Int((b0 & 0x1F) << 6 | c1)], 2)
-        }
-        if b0 >= 0xE0, b0 <= 0xEF, let c1 = cont(1), let c2 = cont(2) {
-            let v = (b0 & 0x0F) << 12 | c1 << 6 | c2
-            if v >= 0x800, !(0xD800...0xDFFF).contains(v) { return (bmp[Int(v)], 3) }
-        }
-        if b0 >= 0xF0, b0 <= 0xF4, let c1 = cont(1), let c2 = cont(2), let c3 = cont(3) {
-            let v = (b0 & 0x07) << 18 | c1 << 12 | c2 << 6 | c3
-            if v >= 0x10000, v <= 0x10FFFF { return (of(v), 4) }
-        }
-        return (.other, 1)
     }
 }
