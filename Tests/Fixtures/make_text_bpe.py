@@ -7,7 +7,19 @@ Run once (python3 with tokenizers==0.23.3); writes Tests/Fixtures/text/bpe/:
                        number (N) or space (S); everything else is "other".
   splits.json          strings and the pieces of ByteLevel(add_prefix_space=False,
                        use_regex=True).pre_tokenize_str, as byte-level strings.
-  (trainer fixtures: see `trainer_fixtures` below)
+  corpus_small.txt     a generated corpus full of ties: few letters, repeated and
+                       overlapping pairs, unicode (accents, combining marks, CJK,
+                       emoji, NBSP), contractions, digits, tabs, CRLF, empty lines,
+                       trailing spaces, and a last line without a newline.
+  corpus_wordnet.txt   every 16th line of the WordNet 3.0 gloss corpus (made by
+                       shared/bench/data/wordnet_corpus.py; pass its path as the
+                       first argument).
+  train_*.json         for each training configuration: the settings, and the
+                       vocabulary (tokens by id) and merges of BpeTrainer, trained
+                       with tokenizer.train([corpus]) as the benchmark does.
+  tokenizer_*.json     the tokenizer.json that `tokenizers` saves for the small
+                       configurations (the Swift writer must reproduce it byte for
+                       byte).
 
 The classes are found by asking the pre-tokeniser itself: a character c is a letter
 when "a"+c+"a" stays one piece, a number when "1"+c+"1" does, other when "!"+c+"!"
@@ -87,8 +99,79 @@ def split_cases():
         f.write("\n]}\n")
 
 
+def small_corpus():
+    rng = random.Random(7)
+    units = ["a", "b", "ab", "ba", "aa", "c", "abc", "é", "e\u0301", "日", "本", "😀", "ñ", "x", "'s",
+             "'ll", "1", "23", "!", "..."]
+    lines = []
+    for n in range(1500):
+        words = []
+        for _ in range(rng.randint(0, 9)):
+            w = "".join(rng.choice(units) for _ in range(rng.randint(1, 5)))
+            words.append(w)
+        sep = rng.choice([" ", " ", " ", "  ", "\t", "\u00a0"])
+        line = sep.join(words)
+        if rng.random() < 0.1:
+            line += rng.choice([" ", "  ", "\t"])
+        if rng.random() < 0.05:
+            line = " " + line
+        lines.append(line + ("\r\n" if rng.random() < 0.05 else "\n"))
+    lines.append("the last line has no newline")
+    with open(os.path.join(OUT, "corpus_small.txt"), "w", encoding="utf-8", newline="") as f:
+        f.write("".join(lines))
+
+
+def wordnet_corpus(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        lines = f.readlines()
+    with open(os.path.join(OUT, "corpus_wordnet.txt"), "w", encoding="utf-8", newline="") as f:
+        f.write("".join(lines[::16]))
+
+
+# name, corpus, vocab_size, min_frequency, special tokens, all 256 bytes as initial alphabet
+CONFIGS = [
+    ("small_300", "corpus_small.txt", 300, 0, ["<|endoftext|>", "<pad>"], True),
+    ("small_1000_f2", "corpus_small.txt", 1000, 2, [], True),
+    ("small_seen_400", "corpus_small.txt", 400, 0, ["<s>", "a", "<s>", "ab"], False),
+    ("small_minfreq_stop", "corpus_small.txt", 5000, 40, ["<|endoftext|>"], True),
+    ("wordnet_2000", "corpus_wordnet.txt", 2000, 0, ["<|endoftext|>"], True),
+    ("wordnet_4000_f3", "corpus_wordnet.txt", 4000, 3, ["<s>", "</s>", "<unk>"], True),
+]
+SAVE_FULL = {"small_300", "small_seen_400"}
+
+def train(name, corpus, vocab, minf, specials, all_bytes):
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tr = trainers.BpeTrainer(vocab_size=vocab, min_frequency=minf, special_tokens=specials,
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if all_bytes else [],
+                             show_progress=False)
+    tok.train([os.path.join(OUT, corpus)], tr)
+    saved = json.loads(tok.to_str())
+    model = saved["model"]
+    by_id = sorted(model["vocab"].items(), key=lambda kv: kv[1])
+    assert [i for _, i in by_id] == list(range(len(by_id)))
+    row = {"name": name, "corpus": corpus, "vocab_size": vocab, "min_frequency": minf,
+           "special_tokens": specials, "initial_alphabet_bytes": all_bytes,
+           "vocab": [t for t, _ in by_id], "merges": model["merges"]}
+    with open(os.path.join(OUT, "train_%s.json" % name), "w", encoding="utf-8") as f:
+        f.write("{")
+        head = {k: v for k, v in row.items() if k not in ("vocab", "merges")}
+        f.write(json.dumps(head, ensure_ascii=False)[1:-1])
+        f.write(',\n"vocab": [\n' + ",\n".join(json.dumps(t, ensure_ascii=False) for t in row["vocab"]))
+        f.write('],\n"merges": [\n' + ",\n".join(json.dumps(m, ensure_ascii=False) for m in row["merges"]))
+        f.write("]}\n")
+    print(name, "vocab", len(by_id), "merges", len(model["merges"]), file=sys.stderr)
+    if name in SAVE_FULL:
+        tok.save(os.path.join(OUT, "tokenizer_%s.json" % name))
+
+
 if __name__ == "__main__":
     assert tokenizers.__version__ == "0.23.3", tokenizers.__version__
     os.makedirs(OUT, exist_ok=True)
     char_classes()
     split_cases()
+    small_corpus()
+    wordnet_corpus(sys.argv[1] if len(sys.argv) > 1 else "/tmp/wn/corpus.txt")
+    for cfg in CONFIGS:
+        train(*cfg)
