@@ -46,12 +46,22 @@ public struct BPEModel: Sendable, Equatable {
     public func tokenizerJSON() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + tokens.count * 24 + merges.count * 40)
-        func put(_ s: String) { out.append(contentsOf: s.utf8) }
-        let vocab = vocabulary
+        func put(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        func putInt(_ v: Int) {
+            let start = out.count
+            var x = v
+            repeat {
+                out.append(UInt8(ascii: "0") + UInt8(x % 10))
+                x /= 10
+            } while x > 0
+            out[start..<out.count].reverse()
+        }
         put("{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [")
         for (i, s) in specialTokens.enumerated() {
             put(i == 0 ? "\n" : ",\n")
-            put("    {\n      \"id\": \(vocab[s] ?? 0),\n      \"content\": ")
+            put("    {\n      \"id\": ")
+            putInt(tokens.firstIndex(of: s) ?? 0)
+            put(",\n      \"content\": ")
             Self.putJSONString(s, &out)
             put(",\n      \"single_word\": false,\n      \"lstrip\": false,\n      \"rstrip\": false,\n")
             put("      \"normalized\": false,\n      \"special\": true\n    }")
@@ -70,7 +80,8 @@ public struct BPEModel: Sendable, Equatable {
         for (i, t) in tokens.enumerated() {
             put(i == 0 ? "\n      " : ",\n      ")
             Self.putJSONString(t, &out)
-            put(": \(i)")
+            put(": ")
+            putInt(i)
         }
         put(tokens.isEmpty ? "},\n" : "\n    },\n")
         put("    \"merges\": [")

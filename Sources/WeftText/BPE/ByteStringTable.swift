@@ -75,7 +75,12 @@ struct ByteStringTable: Sendable {
         guard n == key.count else { return false }
         if n == 0 { return true }
         return arena.withUnsafeBufferPointer { buf in
-            memcmp(buf.baseAddress! + a, key.baseAddress!, n) == 0
+            let p = buf.baseAddress! + a
+            let q = key.baseAddress!
+            if n > 16 { return memcmp(p, q, n) == 0 }
+            // Words are short: compare inline rather than calling memcmp.
+            for i in 0..<n where p[i] != q[i] { return false }
+            return true
         }
     }
 

@@ -167,14 +167,14 @@ extension ByteLevel {
     enum CharClass: UInt8 {
         case other = 0, letter, number, space
 
-        /// ASCII classes, indexed by byte.
-        static let ascii: [CharClass] = (0..<128).map { b in
-            switch b {
-            case 0x09...0x0D, 0x20: return .space
-            case 0x30...0x39: return .number
-            case 0x41...0x5A, 0x61...0x7A: return .letter
-            default: return .other
-            }
+        /// The class of an ASCII byte (arithmetic, no table: a static table costs a
+        /// lazy-initialisation check on every access in the hot loop).
+        @inline(__always)
+        static func ascii(_ b: UInt8) -> CharClass {
+            if (b | 0x20) &- 0x61 < 26 { return .letter }
+            if b &- 0x30 < 10 { return .number }
+            if b == 0x20 || b &- 0x09 < 5 { return .space }
+            return .other
         }
 
         /// Classes of the Basic Multilingual Plane, computed once (64 KB).
@@ -194,7 +194,7 @@ extension ByteLevel {
 
         /// The class of one scalar value from its Unicode properties.
         static func of(_ value: UInt32) -> CharClass {
-            if value < 128 { return ascii[Int(value)] }
+            if value < 128 { return ascii(UInt8(value)) }
             if value == 0x85 { return .space }
             guard let scalar = Unicode.Scalar(value) else { return .other }
             let cls: CharClass
@@ -212,7 +212,7 @@ extension ByteLevel {
         @inline(__always)
         static func at(_ utf8: UnsafeBufferPointer<UInt8>, _ i: Int) -> (CharClass, Int) {
             let b0 = utf8[i]
-            if b0 < 0x80 { return (ascii[Int(b0)], 1) }
+            if b0 < 0x80 { return (ascii(b0), 1) }
             return nonASCII(utf8, i)
         }
 
