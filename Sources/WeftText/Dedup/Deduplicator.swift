@@ -1,0 +1,260 @@
+/// Streaming exact and near-duplicate detection that keeps the first occurrence.
+///
+/// Rows arrive in file order, batch after batch. For each row:
+/// 1. **Exact**: the 128-bit `Hash128` of its normalised text (see `DedupText`) is looked
+///    up among the kept rows' hashes; a hit makes it an exact duplicate of that row.
+/// 2. **Near** (unless `near` is off): its MinHash signature is cut into `bands` bands of
+///    `rows` values, each hashed to a 64-bit bucket key. **Candidate rule:** the row is a
+///    near duplicate when at least one of its band keys equals a band key of an earlier
+///    *kept* row; among several such rows it points at the one sharing the most bands,
+///    ties going to the earliest. With Jaccard similarity `s`, this happens with
+///    probability `1 − (1 − sʳ)ᵇ` (see `LSHParameters`). No signatures are stored, so
+///    no similarity is estimated afterwards.
+/// 3. Otherwise the row is kept and its exact hash and band keys join the sets.
+///
+/// Only kept rows enter the sets, so every duplicate points at a kept row; a row equal to
+/// an earlier near duplicate is, by the same rule, a near duplicate of that row's kept row.
+/// Hashing and signatures run on `threads` cores per batch (`ParallelMap`); the set
+/// look-ups and insertions run in row order, so decisions are identical for any thread
+/// count. Signatures are computed only for rows that are not already exact duplicates.
+public struct Deduplicator {
+    /// What a shingle is made of.
+    public enum ShingleUnit: String, Sendable, CaseIterable, Codable {
+        /// `shingleSize` consecutive characters (Unicode scalars).
+        case char
+        /// `shingleSize` consecutive white-space-separated words.
+        case word
+    }
+
+    /// Why a row was dropped.
+    public enum Kind: String, Sendable, Codable {
+        case exact, near
+    }
+
+    /// The verdict on one row.
+    public enum Decision: Sendable, Equatable {
+        case keep
+        /// A duplicate of the kept row that starts at input line `keptLine`.
+        case duplicate(keptLine: Int, kind: Kind)
+    }
+
+    /// Settings (stage parameter names in the error keys).
+    public struct Options: Sendable, Equatable {
+        /// Lowercase and collapse white space before hashing; off hashes the raw text.
+        public var normalize = true
+        /// Detect near duplicates with MinHash + LSH (off: exact duplicates only).
+        public var near = true
+        public var shingleSize = 5
+        public var shingleUnit = ShingleUnit.char
+        /// MinHash permutations.
+        public var numPerm = 128
+        /// Explicit banding (both or neither; `bands × rows ≤ numPerm`); nil derives them
+        /// from `threshold`.
+        public var bands: Int? = nil
+        public var rows: Int? = nil
+        /// Jaccard similarity the banding is tuned for when `bands`/`rows` are not given.
+        public var threshold = 0.8
+        public var seed: UInt64 = 0
+
+        /// Default settings.
+        public init() {}
+
+        /// Checks ranges, naming the stage parameter at fault.
+        public func validate() throws {
+            func bad(_ key: String, _ message: String, _ hint: String) -> TextError {
+                TextError.config(key: key, message: message, hint: hint)
+            }
+            guard shingleSize >= 1 && shingleSize <= 1024 else {
+                throw bad("shingle_size", "must be between 1 and 1024, got \(shingleSize)", "5 characters or 3 words are usual")
+            }
+            guard numPerm >= 1 && numPerm <= 4096 else {
+                throw bad("num_perm", "must be between 1 and 4096, got \(numPerm)", "128 is usual; more permutations estimate similarity more precisely")
+            }
+            switch (bands, rows) {
+            case (nil, nil):
+                guard threshold > 0 && threshold < 1 else {
+                    throw bad("threshold", "must be strictly between 0 and 1, got \(threshold)", "0.8 catches light edits")
+                }
+            case let (b?, r?):
+                guard b >= 1 && r >= 1 && b * r <= numPerm else {
+                    throw bad("bands", "bands × rows must be between 1 and num_perm (\(numPerm)), got \(b) × \(r)",
+                              "lower bands or rows, or raise num_perm")
+                }
+            default:
+                throw bad(bands == nil ? "bands" : "rows", "bands and rows must be given together",
+                          "give both, or neither to derive them from threshold")
+            }
+        }
+    }
+
+    public let options: Options
+    /// The banding in use (given or derived); 0 × 0 when `near` is off.
+    public let bands: Int
+    public let rows: Int
+    let hasher: MinHasher?
+
+    var exact = ExactTable()
+    /// First row of the current batch with each exact hash (scratch, emptied per batch).
+    var firstInBatch = ExactTable()
+    var buckets = BandTable()
+    /// Input line of each kept row, by kept ordinal.
+    var keptLines: [Int] = []
+
+    /// Rows decided so far.
+    public private(set) var rowsIn = 0
+    public private(set) var exactDuplicates = 0
+    public private(set) var nearDuplicates = 0
+    /// Rows kept so far.
+    public var kept: Int { keptLines.count }
+
+    /// Validates `options` and derives the banding.
+    public init(options: Options = Options()) throws {
+        try options.validate()
+        self.options = options
+        if !options.near {
+            bands = 0
+            rows = 0
+            hasher = nil
+        } else {
+            if let b = options.bands, let r = options.rows {
+                (bands, rows) = (b, r)
+            } else {
+                (bands, rows) = LSHParameters.optimal(threshold: options.threshold, numPerm: options.numPerm)
+            }
+            // Only the lanes the bands read are computed; the rest of numPerm would be unused.
+            hasher = MinHasher(numPerm: bands * rows, seed: options.seed)
+        }
+    }
+
+    /// Approximate bytes held by the kept-row sets.
+    public var memoryBytes: Int { exact.memoryBytes + buckets.memoryBytes + keptLines.count * 8 }
+
+    /// Decides `texts` (the next rows of the input, at input lines `lines`).
+    public mutating func process(texts: [String], lines: [Int], threads: Int) throws -> [Decision] {
+        try decide(texts, lines: lines, threads: threads).map(decision)
+    }
+
+    /// Decides a batch of rows read from `path`, taking the text from `textField`.
+    public mutating func process(_ batch: [Row], textField: String, path: String, threads: Int) throws -> [Decision] {
+        let texts = try Deduplicator.texts(of: batch, field: textField, path: path, threads: threads)
+        return try decide(texts, lines: batch.map(\.line), threads: threads).map(decision)
+    }
+
+    func decision(_ v: Verdict) -> Decision {
+        v.isKeep ? .keep : .duplicate(keptLine: keptLines[Int(v.kept)], kind: v.kind)
+    }
+
+    /// The text of every row, or a data error naming the first row without one.
+    static func texts(of batch: [Row], field: String, path: String, threads: Int) throws -> [String] {
+        let (texts, _) = ParallelMap.map(batch, threads: threads, state: { () }) { row, _ in row.string(field) }
+        for (i, t) in texts.enumerated() where t == nil {
+            let row = batch[i]
+            let message = row.kind(field).map { "field '\(field)' is \($0.rawValue), not a string" } ?? "no field '\(field)'"
+            throw TextError.data(path: path, line: row.line, message: message,
+                                 hint: "set text_field to the field that holds the text, or clean the data so every row has it")
+        }
+        return texts.map { $0! }
+    }
+
+    /// One row's verdict: `kept == .max` keeps it, otherwise the kept ordinal it duplicates.
+    struct Verdict {
+        var kept: UInt32
+        var kind: Kind
+        var isKeep: Bool { kept == .max }
+        static let keep = Verdict(kept: .max, kind: .exact)
+    }
+
+    /// Per-thread buffers of the parallel phases.
+    struct Scratch {
+        var text = DedupText()
+        var signature: [UInt32] = []
+        var keys: [UInt64] = []
+    }
+
+    mutating func decide(_ texts: [String], lines: [Int], threads: Int) throws -> [Verdict] {
+        // Kept rows are numbered in 32 bits (4 bytes per set entry); .max means "keep".
+        guard keptLines.count + texts.count < Int(UInt32.max) else {
+            throw TextError.config(key: "input", message: "more than 4,294,967,294 distinct rows",
+                                   hint: "deduplicate the file in parts, then the parts' outputs together")
+        }
+        let normalize = options.normalize
+        // Phase 1 (parallel): exact hashes.
+        let (hashes, _) = ParallelMap.map(texts, threads: threads, state: { DedupText() }) { text, t -> Hash128 in
+            t.load(text, normalize: normalize)
+            return t.exactHash()
+        }
+        // Phase 2 (in order): known exact duplicates, and repeats inside this batch.
+        enum Pending { case decided(Verdict), sameAs(Int), fresh }
+        var pending = [Pending](repeating: .fresh, count: texts.count)
+        firstInBatch.removeAll()
+        var fresh: [Int] = []
+        for i in texts.indices {
+            if let k = exact.find(hashes[i]) {
+                pending[i] = .decided(Verdict(kept: k, kind: .exact))
+            } else if let j = firstInBatch.find(hashes[i]) {
+                pending[i] = .sameAs(Int(j))
+            } else {
+                firstInBatch.insert(hashes[i], UInt32(i))
+                fresh.append(i)
+            }
+        }
+        // Phase 3 (parallel): band keys of the rows not yet decided.
+        var bandKeys: [[UInt64]] = []
+        if let hasher {
+            let size = options.shingleSize, unit = options.shingleUnit, bands = bands, rows = rows
+            (bandKeys, _) = ParallelMap.map(fresh, threads: threads, state: { Scratch() }) { i, s -> [UInt64] in
+                s.text.load(texts[i], normalize: normalize)
+                s.text.shingle(size: size, unit: unit, key: hasher.shingleKey)
+                if s.signature.count < hasher.paddedCount { s.signature = [UInt32](repeating: 0, count: hasher.paddedCount) }
+                s.text.hashes.withUnsafeBufferPointer { h in
+                    s.signature.withUnsafeMutableBufferPointer { hasher.signature(h, into: $0.baseAddress!) }
+                }
+                s.signature.withUnsafeBufferPointer { hasher.bandKeys($0.baseAddress!, bands: bands, rows: rows, into: &s.keys) }
+                return s.keys
+            }
+        }
+        // Phase 4 (in order): LSH queries and insertions.
+        var verdicts = [Verdict](repeating: .keep, count: texts.count)
+        var ordinals = [UInt32](repeating: .max, count: texts.count)  // of the rows kept here
+        var freshIndex = 0
+        var votes: [(UInt32, Int)] = []
+        for i in texts.indices {
+            switch pending[i] {
+            case .decided(let v):
+                verdicts[i] = v
+            case .sameAs(let j):
+                // j is earlier in this batch and was kept or a near duplicate (an exact
+                // duplicate of a kept row would have been found in phase 2 for i too).
+                let vj = verdicts[j]
+                verdicts[i] = vj.isKeep ? Verdict(kept: ordinals[j], kind: .exact) : vj
+            case .fresh:
+                var target: UInt32? = nil
+                if hasher != nil {
+                    let keys = bandKeys[freshIndex]
+                    votes.removeAll(keepingCapacity: true)
+                    for key in keys {
+                        guard let k = buckets.find(key) else { continue }
+                        if let v = votes.firstIndex(where: { $0.0 == k }) { votes[v].1 += 1 } else { votes.append((k, 1)) }
+                    }
+                    // Most shared bands first, then the earliest kept row.
+                    target = votes.min { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }?.0
+                }
+                if let target {
+                    verdicts[i] = Verdict(kept: target, kind: .near)
+                } else {
+                    let ordinal = UInt32(keptLines.count)
+                    keptLines.append(lines[i])
+                    exact.insert(hashes[i], ordinal)
+                    if hasher != nil { for key in bandKeys[freshIndex] { buckets.insert(key, ordinal) } }
+                    ordinals[i] = ordinal
+                }
+                freshIndex += 1
+            }
+        }
+        rowsIn += texts.count
+        for v in verdicts where !v.isKeep {
+            if v.kind == .exact { exactDuplicates += 1 } else { nearDuplicates += 1 }
+        }
+        return verdicts
+    }
+}
