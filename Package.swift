@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "WeftTensor", targets: ["WeftTensor"]),
         .library(name: "WeftModels", targets: ["WeftModels"]),
         .library(name: "WeftTrain", targets: ["WeftTrain"]),
+        .library(name: "WeftText", targets: ["WeftText"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -25,6 +26,7 @@ let package = Package(
         .target(name: "WeftTensor", dependencies: ["COpenBLAS"]),
         .target(name: "WeftModels", dependencies: ["WeftTensor"]),
         .target(name: "WeftTrain", dependencies: ["WeftModels", "WeftTensor"]),
+        .target(name: "WeftText", sources: ["Common", "Rows", "Clean", "Data", "Augment", "TokenFile", "Stemming", "WordNet", "BPE", "Tokenizers/ByteLevel.swift", "Tokenizers/UnicodeClasses.swift", "Tokenizers/UnicodeClassData.swift"]),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
@@ -37,12 +39,12 @@ let package = Package(
         .plugin(name: "EmbedManifests", capability: .buildTool(), dependencies: ["ManifestEmbedder"]),
         .target(
             name: "WeftStages",
-            dependencies: ["WeftCore", "WeftTensor"],
+            dependencies: ["WeftCore", "WeftTensor", "WeftText"],
             plugins: ["EmbedManifests"]),
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftCore", "WeftStages", "WeftTensor", "WeftModels", "WeftTrain",
+                "WeftCore", "WeftStages", "WeftTensor", "WeftModels", "WeftTrain", "WeftText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "WeftTensorTests", dependencies: ["WeftTensor"]),
         .testTarget(name: "WeftModelsTests", dependencies: ["WeftModels"]),
         .testTarget(name: "WeftTrainTests", dependencies: ["WeftTrain", "WeftModels"]),
+        .testTarget(name: "WeftTextTests", dependencies: ["WeftText"], sources: ["RowsTests.swift", "CleanTests.swift", "DataRulesTests.swift", "BPETrainerTests.swift", "ByteLevelTests.swift", "PorterStemmerTests.swift"]),
         .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore"]),
     ],
     swiftLanguageModes: [.v6]

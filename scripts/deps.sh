@@ -1,6 +1,6 @@
 # Sourced by the scripts in this folder: installs the Debian packages weft builds
 # against, only those that are missing (so it is cheap to call every time).
-APT_PACKAGES=(libsqlite3-dev libgit2-dev libopenblas-dev pkg-config)
+APT_PACKAGES=(libsqlite3-dev libgit2-dev libopenblas-dev pkg-config wordnet-base)
 
 install_deps() {
   local missing=()

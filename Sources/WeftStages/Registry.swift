@@ -1,5 +1,6 @@
 import Foundation
 import WeftCore
+import WeftText
 
 /// What a built-in stage gets to work with: its resolved parameters and a log.
 public struct StageContext: Sendable {
@@ -24,6 +25,42 @@ public struct StageContext: Sendable {
     public func bool(_ key: String) throws -> Bool {
         guard case .bool(let b)? = with[key] else { throw BuiltinError.badParameter(key, "a bool") }
         return b
+    }
+
+    public func int(_ key: String) throws -> Int {
+        guard case .int(let i)? = with[key] else { throw BuiltinError.badParameter(key, "an integer") }
+        return i
+    }
+
+    public func double(_ key: String) throws -> Double {
+        switch with[key] {
+        case .double(let d)?: return d
+        case .int(let i)?: return Double(i)
+        default: throw BuiltinError.badParameter(key, "a number")
+        }
+    }
+
+    /// A string parameter whose default is null: nil when unset.
+    public func optionalString(_ key: String) throws -> String? {
+        switch with[key] {
+        case .null?, nil: return nil
+        case .string(let s)?: return s
+        default: throw BuiltinError.badParameter(key, "a string or null")
+        }
+    }
+
+    /// A choice parameter parsed into a `RawRepresentable` enum.
+    public func choice<E: RawRepresentable>(_ key: String, as: E.Type) throws -> E where E.RawValue == String {
+        guard let raw = with[key]?.interpolationText, let e = E(rawValue: raw) else {
+            throw BuiltinError.badParameter(key, "one of the manifest's values")
+        }
+        return e
+    }
+
+    /// `threads: 0` means every core this process may use.
+    public func threads(_ key: String = "threads") throws -> Int {
+        let t = try int(key)
+        return t > 0 ? t : ParallelMap.defaultThreads
     }
 }
 
@@ -52,7 +89,13 @@ public protocol BuiltinStage: Sendable {
 /// The built-in stages this binary implements, and the manifests that describe them.
 public enum BuiltinRegistry {
     public static let implementations: [String: any BuiltinStage.Type] = [
-        ConcatStage.name: ConcatStage.self
+        ConcatStage.name: ConcatStage.self,
+        CleanStage.name: CleanStage.self,
+        SplitStage.name: SplitStage.self,
+        ValidateStage.name: ValidateStage.self,
+        AugmentStage.name: AugmentStage.self,
+        BPETrainStage.name: BPETrainStage.self,
+        WordNetImportStage.name: WordNetImportStage.self,
     ]
 
     /// The catalog parsed from the manifests embedded at build time from `stages/*.yaml`.

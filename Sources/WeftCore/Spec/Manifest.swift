@@ -11,6 +11,8 @@ public struct StageManifest: Sendable {
     public enum ParamType: Sendable, Equatable, CustomStringConvertible {
         case string, int, float, bool, path
         case listOfPath, listOfString
+        /// A mapping of names to scalars (e.g. `types: {text: string}`).
+        case map
         case choice([String])
 
         public var description: String {
@@ -22,6 +24,7 @@ public struct StageManifest: Sendable {
             case .path: return "path"
             case .listOfPath: return "list[path]"
             case .listOfString: return "list[string]"
+            case .map: return "map"
             case .choice(let v): return "one of " + v.joined(separator: ", ")
             }
         }
@@ -79,6 +82,7 @@ public struct StageManifest: Sendable {
             case "path": type = .path
             case "list[path]": type = .listOfPath
             case "list[string]": type = .listOfString
+            case "map": type = .map
             case "choice":
                 let values = (p["values"]?.items ?? []).compactMap { $0.value.interpolationText }
                 guard !values.isEmpty else {
@@ -87,7 +91,7 @@ public struct StageManifest: Sendable {
                 type = .choice(values)
             default:
                 throw WeftError.spec(loc: p["type"]!.loc, message: "unknown parameter type '\(tname)'",
-                    hint: "use one of string, int, float, bool, path, list[path], list[string], choice")
+                    hint: "use one of string, int, float, bool, path, list[path], list[string], map, choice")
             }
             let ioName = p["io"]?.string ?? "none"
             guard let io = IO(rawValue: ioName) else {
@@ -150,6 +154,12 @@ public struct StageManifest: Sendable {
             for item in l { guard case .string = item else { throw bad() } }
             return v
         case (.listOfPath, .string), (.listOfString, .string): return .list([v])
+        case (.map, .dict(let d)):
+            for (_, item) in d {
+                if case .list = item { throw bad("values of a map are scalars") }
+                if case .dict = item { throw bad("values of a map are scalars") }
+            }
+            return v
         default: throw bad()
         }
     }

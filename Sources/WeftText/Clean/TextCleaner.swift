@@ -294,3 +294,22 @@ public struct TextCleaner: Sendable {
         return Array(out.utf8)
     }
 }
+
+extension TextCleaner {
+    /// Whether `step` is configured to run (for reports).
+    public func runs(_ step: Step) -> Bool {
+        let o = options
+        switch step {
+        case .html: return o.html
+        case .control: return o.removeControl
+        case .normalize: return o.normalization != .none
+        case .urls: return o.urls != .keep
+        case .emails: return o.emails != .keep
+        case .phones: return o.phones != .keep
+        case .chars: return !o.keepClasses.isEmpty
+        case .whitespace: return o.collapseWhitespace
+        case .lowercase: return o.lowercase
+        case .lemmatize, .stem: return wordSteps.contains { $0.0 == step }
+        }
+    }
+}
