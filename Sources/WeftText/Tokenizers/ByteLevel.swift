@@ -133,6 +133,12 @@ public enum ByteLevel {
     private static func runEnd(_ utf8: UnsafeBufferPointer<UInt8>, _ from: Int, _ cls: CharClass) -> Int {
         var i = from
         let end = utf8.count
+        // ASCII letters and digits first in a tight loop (most text), then the general case.
+        switch cls {
+        case .letter: while i < end, (utf8[i] | 0x20) &- 0x61 < 26 { i += 1 }
+        case .number: while i < end, utf8[i] &- 0x30 < 10 { i += 1 }
+        default: break
+        }
         while i < end {
             let (c, n) = CharClass.at(utf8, i)
             if c != cls { break }
