@@ -116,6 +116,9 @@ def small_corpus():
         if rng.random() < 0.05:
             line = " " + line
         lines.append(line + ("\r\n" if rng.random() < 0.05 else "\n"))
+    # Special tokens inside the text are plain text to the trainer (it does not extract
+    # added tokens), so these lines are split like any other.
+    lines.append("<|endoftext|> <pad> <s>ab</s>\n")
     lines.append("the last line has no newline")
     with open(os.path.join(OUT, "corpus_small.txt"), "w", encoding="utf-8", newline="") as f:
         f.write("".join(lines))
@@ -132,7 +135,7 @@ def wordnet_corpus(path):
 CONFIGS = [
     ("small_300", "corpus_small.txt", 300, 0, ["<|endoftext|>", "<pad>"], True),
     ("small_1000_f2", "corpus_small.txt", 1000, 2, [], True),
-    ("small_seen_400", "corpus_small.txt", 400, 0, ["<s>", "a", "<s>", "ab"], False),
+    ("small_seen_400", "corpus_small.txt", 400, 0, ["<s>", "a", "<s>", "ab", "é", "\"q\\\x01\n"], False),
     ("small_minfreq_stop", "corpus_small.txt", 5000, 40, ["<|endoftext|>"], True),
     ("wordnet_2000", "corpus_wordnet.txt", 2000, 0, ["<|endoftext|>"], True),
     ("wordnet_4000_f3", "corpus_wordnet.txt", 4000, 3, ["<s>", "</s>", "<unk>"], True),
