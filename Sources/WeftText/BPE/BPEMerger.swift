@@ -105,6 +105,10 @@ enum BPEMerger {
         // 3. Merges.
         var merges: [UInt64] = []
         var gained: [UInt64] = []  // pair index << 32 | word, for pairs that gained occurrences
+        var groupOf: [Int32] = []  // pair index → its group while grouping `gained`, else -1
+        var groupPairs: [Int32] = []
+        var groupEnd: [Int] = []
+        var grouped: [Int32] = []
         var newToken: [UInt8] = []
         let minFrequency = UInt64(options.minFrequency)
         symbols.withUnsafeMutableBufferPointer { sym in
@@ -160,25 +164,49 @@ enum BPEMerger {
                     wordLen[w] = Int32(k - start)
                 }
 
-                // Queue each pair that gained occurrences, with the words where it did.
-                gained.sort()
-                var i = 0
-                while i < gained.count {
-                    let pair = Int(gained[i] >> 32)
-                    var j = i
-                    while j < gained.count, Int(gained[j] >> 32) == pair { j += 1 }
+                // Queue each pair that gained occurrences, with the words where it did:
+                // a counting sort of `gained` by pair that keeps word order (ascending), in
+                // reused buffers.
+                while groupOf.count < pairs.count { groupOf.append(-1) }
+                groupPairs.removeAll(keepingCapacity: true)
+                groupEnd.removeAll(keepingCapacity: true)
+                for g in gained {
+                    let pair = Int(g >> 32)
+                    if groupOf[pair] < 0 {
+                        groupOf[pair] = Int32(groupPairs.count)
+                        groupPairs.append(Int32(pair))
+                        groupEnd.append(0)
+                    }
+                    groupEnd[Int(groupOf[pair])] += 1
+                }
+                var total = 0
+                for gi in 0..<groupEnd.count {
+                    total += groupEnd[gi]
+                    groupEnd[gi] = total - groupEnd[gi]  // now the group's start
+                }
+                if grouped.count < gained.count { grouped.append(contentsOf: repeatElement(0, count: gained.count - grouped.count)) }
+                for g in gained {
+                    let gi = Int(groupOf[Int(g >> 32)])
+                    grouped[groupEnd[gi]] = Int32(truncatingIfNeeded: g)
+                    groupEnd[gi] += 1  // ends as the group's end
+                }
+                var from = 0
+                for (gi, pair32) in groupPairs.enumerated() {
+                    let pair = Int(pair32)
+                    groupOf[pair] = -1
+                    let upTo = groupEnd[gi]
                     let count = pairs.counts[pair]
                     if count > 0 {
-                        var last: UInt64 = .max
-                        for g in gained[i..<j] where g != last {
-                            positions.append(Int32(truncatingIfNeeded: g))
-                            last = g
+                        var last: Int32 = -1
+                        for w in grouped[from..<upTo] where w != last {
+                            positions.append(w)
+                            last = w
                         }
                         let id = listStart.count - 1
                         listStart.append(positions.count)
-                        queue.push(.init(count: UInt64(count), key: pairs.keys[pair], pair: Int32(pair), list: Int32(id)))
+                        queue.push(.init(count: UInt64(count), key: pairs.keys[pair], pair: pair32, list: Int32(id)))
                     }
-                    i = j
+                    from = upTo
                 }
             }
         }
