@@ -96,6 +96,7 @@ public enum BuiltinRegistry {
         AugmentStage.name: AugmentStage.self,
         BPETrainStage.name: BPETrainStage.self,
         WordNetImportStage.name: WordNetImportStage.self,
+        DedupStage.name: DedupStage.self,
     ]
 
     /// The catalog parsed from the manifests embedded at build time from `stages/*.yaml`.

@@ -178,4 +178,42 @@ struct TextStageTests {
         }
         #expect(peaks[0] > 0 && peaks[1] < peaks[0] + 12, "peak RSS small/large input: \(peaks) MB (5× the rows)")
     }
+
+    @Test("dedup: exact and near duplicates dropped, first kept, clusters and metrics written")
+    func dedup() throws {
+        let ws = try TestWorkspace()
+        let base = "the committee approved the annual budget after a long debate about schools and roads"
+        try ws.write("d.jsonl", [
+            "{\"id\": 1, \"text\": \"\(base)\"}",
+            "{\"id\": 2, \"text\": \"an entirely different sentence about cats sleeping in the warm sun\"}",
+            "{\"id\": 3, \"text\": \"The  Committee approved the annual budget after a long debate about schools and roads\"}",
+            "{\"id\": 4, \"text\": \"the committee approved the annual budget after a long debate about schools and bridges\"}",
+        ].joined(separator: "\n") + "\n")
+        try ws.write("pipelines/p.yaml", "stages:\n  d:\n    uses: dedup\n    with: {input: d.jsonl, output: dd, threshold: 0.7}\n")
+        let r = try ws.run("repro")
+        #expect(r.code == 0, "\(r)")
+        #expect(jsonLines(ws.read("dd/data.jsonl")).map { $0["id"] as? Int } == [1, 2])
+        let clusters = jsonLines(ws.read("dd/clusters.jsonl"))
+        #expect(clusters.count == 1)
+        let dups = (clusters.first?["duplicates"] as? [[String: Any]]) ?? []
+        #expect(dups.map { $0["line"] as? Int } == [3, 4] && dups.map { $0["kind"] as? String } == ["exact", "near"], "\(clusters)")
+        let m = try #require(try JSONSerialization.jsonObject(with: Data(ws.read("dd/metrics.json")!.utf8)) as? [String: Any])
+        #expect(m["exact_duplicates"] as? Int == 1 && m["near_duplicates"] as? Int == 1 && m["rows_out"] as? Int == 2, "\(m)")
+    }
+
+    @Test("wordnet-import writes the corpus with WordNet 3.0's counts")
+    func wordnetImport() throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipelines/p.yaml", "stages:\n  wn:\n    uses: wordnet-import\n    with: {output: wn}\n")
+        let r = try ws.run("repro", timeout: 300)
+        #expect(r.code == 0, "\(r)")
+        let m = try #require(try JSONSerialization.jsonObject(with: Data(ws.read("wn/metrics.json")!.utf8)) as? [String: Any])
+        #expect(m["synsets"] as? Int == 117_659)
+        #expect(m["definition_rows"] as? Int == 206_978)
+        #expect((m["synsets_by_type"] as? [String: Int]) == ["n": 82_115, "v": 13_767, "a": 7_463, "s": 10_693, "r": 3_621])
+        #expect((m["labels"] as? [String: Int])?.count == 45)
+        let corpus = try #require(ws.read("wn/corpus.txt"))
+        #expect(corpus.split(separator: "\n").count == 117_659)
+        #expect(corpus.utf8.count == 8_963_291)
+    }
 }

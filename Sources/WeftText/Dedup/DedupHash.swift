@@ -119,15 +119,3 @@ enum DedupMix {
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 }
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a seed becomes a stream of well-mixed 64-bit
-/// values by adding the golden-ratio increment and applying the finaliser, so the same
-/// seed gives the same permutation parameters everywhere.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return DedupMix.finalize(state)
-    }
-}
