@@ -26,8 +26,7 @@ enum BPEMerger {
         // 1. Special tokens, then the alphabet.
         var tokens = ByteStringTable(capacity: max(options.vocabSize, 512))
         for s in options.specialTokens {
-            var u = Array(s.utf8)
-            _ = u.withUnsafeMutableBufferPointer { tokens.insert(UnsafeBufferPointer($0)) }
+            _ = Array(s.utf8).withUnsafeBufferPointer { tokens.insert($0) }
         }
         let arena = counter.words.arena
         var seen = [Bool](repeating: options.initialAlphabetBytes, count: 256)
@@ -43,12 +42,12 @@ enum BPEMerger {
         let wordCount = counter.counts.count
         var symbols = arena.map { byteID[Int($0)] }
         var wordStart = [Int](repeating: 0, count: wordCount)
-        var wordLen = [Int32](repeating: 0, count: wordCount)
+        var wordLen = [Int](repeating: 0, count: wordCount)
         var weight = [Int32](repeating: 0, count: wordCount)
         for w in 0..<wordCount {
             let r = counter.words.range(w)
             wordStart[w] = r.lowerBound
-            wordLen[w] = Int32(r.count)
+            wordLen[w] = r.count
             weight[w] = Int32(truncatingIfNeeded: counter.counts[w])
         }
         var pairs = PairTable(capacity: max(1024, symbols.count / 8))
@@ -57,7 +56,7 @@ enum BPEMerger {
         var lastWord: [Int32] = []
         for w in 0..<wordCount {
             let s = wordStart[w]
-            let e = s + Int(wordLen[w])
+            let e = s + wordLen[w]
             var p = s
             while p + 1 < e {
                 let pair = pairs.add(PairTable.key(symbols[p], symbols[p + 1]), weight[w])
@@ -81,7 +80,7 @@ enum BPEMerger {
         for i in 0..<lastWord.count { lastWord[i] = -1 }
         for w in 0..<wordCount {
             let s = wordStart[w]
-            for p in s..<(s + max(0, Int(wordLen[w]) - 1)) {
+            for p in s..<(s + max(0, wordLen[w] - 1)) {
                 let pair = Int(pairAt[p])
                 if lastWord[pair] != Int32(w) {
                     lastWord[pair] = Int32(w)
@@ -134,7 +133,7 @@ enum BPEMerger {
                 for li in listStart[list]..<listStart[list + 1] {
                     let w = Int(positions[li])
                     let start = wordStart[w]
-                    let end = start + Int(wordLen[w])
+                    let end = start + wordLen[w]
                     let up = weight[w]
                     let down = 0 &- up
                     var r = start
@@ -161,7 +160,7 @@ enum BPEMerger {
                         }
                         k += 1
                     }
-                    wordLen[w] = Int32(k - start)
+                    wordLen[w] = k - start
                 }
 
                 // Queue each pair that gained occurrences, with the words where it did:
