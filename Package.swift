@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "WeftTensor", dependencies: ["COpenBLAS"]),
         .target(name: "WeftModels", dependencies: ["WeftTensor"]),
         .target(name: "WeftTrain", dependencies: ["WeftModels", "WeftTensor"]),
-        .target(name: "WeftText", sources: ["Common", "Rows", "Clean", "Data", "Augment", "TokenFile", "Stemming", "WordNet", "BPE", "Dedup", "Tokenizers/ByteLevel.swift", "Tokenizers/UnicodeClasses.swift", "Tokenizers/UnicodeClassData.swift"]),
+        .target(name: "WeftText", sources: ["Common", "Rows", "Clean", "Data", "Augment", "TokenFile", "Stemming", "WordNet", "BPE", "Dedup", "Tokenizers/ByteLevel.swift"]),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
