@@ -26,7 +26,8 @@ extension Deduplicator {
     /// in input order) to `keptWriter` and the duplicate clusters to `clustersWriter`
     /// (see `ClusterWriter` for the format), either writer optional.
     ///
-    /// Writing clusters re-reads the input through `reopen` (once per window of clusters
+    /// Batches of about `batchBytes` of input are hashed on `threads` cores while the
+    /// next batch is read. Writing clusters re-reads the input through `reopen` (once per window of clusters
     /// whose texts fit in `clusterMemoryBytes`) and spills one 16-byte record per
     /// duplicate to a hidden temporary file next to the clusters file (deleted before
     /// returning). The writers are NOT committed here: the caller commits both after a
@@ -36,7 +37,8 @@ extension Deduplicator {
     /// `TextError.data` naming the file, line and field.
     public static func run(
         input reader: inout RowReader, reopen: () throws -> RowReader, textField: String, options: Options,
-        threads: Int, keptWriter: AtomicWriter?, clustersWriter: AtomicWriter?, clusterMemoryBytes: Int = 256 << 20
+        threads: Int, keptWriter: AtomicWriter?, clustersWriter: AtomicWriter?, clusterMemoryBytes: Int = 256 << 20,
+        batchBytes: Int = 1 << 22
     ) throws -> Summary {
         var dedup = try Deduplicator(options: options)
         var log: DuplicateLog? = nil
@@ -48,9 +50,10 @@ extension Deduplicator {
         var clusterBytes: [UInt64] = []
         var clusters = 0
         let path = reader.path
-        while let batch = try reader.nextBatch() {
-            let texts = try Deduplicator.texts(of: batch, field: textField, path: path, threads: threads)
-            let verdicts = try dedup.decide(texts, lines: batch.map(\.line), threads: threads)
+        var batches = BatchPrefetcher(&reader, batchBytes: batchBytes)
+        defer { batches.finish(into: &reader) }
+        while let batch = try batches.next() {
+            let verdicts = try dedup.decide(batch, textField: textField, path: path, threads: threads)
             if clusterBytes.count < dedup.kept { clusterBytes.append(contentsOf: repeatElement(0, count: dedup.kept - clusterBytes.count)) }
             for (i, v) in verdicts.enumerated() {
                 if v.isKeep {
@@ -58,8 +61,8 @@ extension Deduplicator {
                     continue
                 }
                 let k = Int(v.kept)
-                // JSON text plus quotes and a little escaping, and the member's bookkeeping.
-                let cost = UInt64(texts[i].utf8.count + 8 + ClusterWriter.memberOverhead)
+                // Text plus quotes and a little escaping, and the member's bookkeeping.
+                let cost = UInt64(Int(v.size) + 8 + ClusterWriter.memberOverhead)
                 if clusterBytes[k] == 0 {
                     clusters += 1
                     clusterBytes[k] = cost  // the kept row's text, estimated by its first duplicate's
@@ -68,6 +71,7 @@ extension Deduplicator {
                 try log?.append(line: batch[i].line, kept: v.kept, kind: v.kind)
             }
         }
+        batches.finish(into: &reader)
         var summary = Summary(
             rowsIn: dedup.rowsIn, kept: dedup.kept, exactDuplicates: dedup.exactDuplicates,
             nearDuplicates: dedup.nearDuplicates, clusters: clusters, bands: dedup.bands, rows: dedup.rows,
@@ -80,5 +84,58 @@ extension Deduplicator {
                 textField: textField, memoryBudget: clusterMemoryBytes, to: clustersWriter)
         }
         return summary
+    }
+}
+
+/// Reads the next batch on another thread while the current one is processed: parsing
+/// rows is sequential, so overlapping it with the parallel hashing keeps both cores busy.
+/// Batches still arrive in file order, so results do not change.
+struct BatchPrefetcher {
+    final class Slot: @unchecked Sendable {
+        // Only touched by the reading thread between `async` and `wait`, and by the
+        // caller outside that window (the group's wait orders the accesses).
+        var reader: RowReader
+        var result: Result<[Row]?, any Error> = .success(nil)
+        init(_ reader: RowReader) { self.reader = reader }
+    }
+
+    let slot: Slot
+    var group: DispatchGroup? = nil
+    var finished = false
+
+    let batchBytes: Int
+
+    /// Takes over `reader` until `finish(into:)` hands it back.
+    init(_ reader: inout RowReader, batchBytes: Int) {
+        slot = Slot(reader)
+        self.batchBytes = batchBytes
+    }
+
+    /// The next batch (nil at the end), starting to read the one after it.
+    mutating func next() throws -> [Row]? {
+        let batch: [Row]?
+        if let group {
+            group.wait()
+            self.group = nil
+            batch = try slot.result.get()
+        } else {
+            batch = try slot.reader.nextBatch(maxBytes: batchBytes)
+        }
+        guard batch != nil else { return nil }
+        let g = DispatchGroup()
+        let slot = slot, size = batchBytes
+        DispatchQueue.global().async(group: g) { slot.result = Result { try slot.reader.nextBatch(maxBytes: size) } }
+        group = g
+        return batch
+    }
+
+    /// Waits for a read in flight and returns the reader (with its counters) to `reader`.
+    mutating func finish(into reader: inout RowReader) {
+        group?.wait()
+        group = nil
+        if !finished {
+            reader = slot.reader
+            finished = true
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Normalisation and shingling of one text for deduplication, into reusable buffers so
 /// a worker thread allocates nothing per row once its buffers have grown.
 ///
@@ -7,8 +9,8 @@
 /// `White_Space`, which on ASCII is space and \t \n \v \f \r) becomes one space, and
 /// leading/trailing white space goes. Unicode NFC is the clean stage's job upstream.
 struct DedupText {
-    /// The normalised (or raw) UTF-8 bytes, followed by 8 zero bytes of padding so
-    /// hashing can load whole words past the end. `count` excludes the padding.
+    /// The normalised (or raw) UTF-8 bytes are `bytes[0..<count]`; at least 8 more bytes
+    /// follow, so hashing can load whole words past the end.
     var bytes: [UInt8] = []
     var count = 0
     /// Whether `bytes` is all ASCII (characters are then bytes).
@@ -18,6 +20,10 @@ struct DedupText {
     /// Scratch: character start offsets (non-ASCII char shingles) or word hashes.
     var starts: [Int] = []
     var words: [UInt64] = []
+    /// Scratch: a JSON string value with its escapes decoded.
+    var unescaped: [UInt8] = []
+    /// Scratch: the Unicode path's normalised text.
+    var lowered: [UInt8] = []
 
     init() {
         bytes.reserveCapacity(4096)
@@ -26,24 +32,67 @@ struct DedupText {
 
     /// Loads `text` into `bytes`, normalised when `normalize` is set.
     mutating func load(_ text: String, normalize: Bool) {
-        bytes.removeAll(keepingCapacity: true)
         var text = text
-        let ascii = text.withUTF8 { buf -> Bool in
-            let allASCII = DedupText.allASCII(buf)
-            if !normalize {
-                bytes.append(contentsOf: buf)
-            } else if allASCII {
-                // Normalising ASCII never lengthens the text: write in place, then trim.
-                bytes.append(contentsOf: repeatElement(0, count: buf.count))
-                let n = bytes.withUnsafeMutableBufferPointer { DedupText.normalizeASCII(buf, into: $0.baseAddress!) }
-                bytes.removeLast(buf.count - n)
+        text.withUTF8 { load(utf8: $0, normalize: normalize) }
+    }
+
+    /// Loads the string value of `row[field]` (raw JSON bytes are read in place, without
+    /// making a `String`); returns false when the field is missing or not a string.
+    mutating func load(_ row: Row, field: String, normalize: Bool) -> Bool {
+        guard let i = row.keys.firstIndex(of: field) else { return false }
+        switch row.values[i] {
+        case .string(let s):
+            load(s, normalize: normalize)
+            return true
+        case .raw(let r):
+            return row.source.withUnsafeBufferPointer { buf -> Bool in
+                guard buf[r.lowerBound] == UInt8(ascii: "\"") else { return false }
+                let inner = (r.lowerBound + 1)..<(r.upperBound - 1)
+                if memchr(buf.baseAddress! + inner.lowerBound, Int32(UInt8(ascii: "\\")), inner.count) == nil {
+                    load(utf8: UnsafeBufferPointer(rebasing: buf[inner]), normalize: normalize)
+                } else {
+                    var decoded: [UInt8] = []
+                    swap(&decoded, &unescaped)
+                    decoded.removeAll(keepingCapacity: true)
+                    JSONBytes.unescape(buf, inner, into: &decoded)
+                    decoded.withUnsafeBufferPointer { load(utf8: $0, normalize: normalize) }
+                    swap(&decoded, &unescaped)
+                }
+                return true
             }
-            return allASCII
         }
-        if normalize && !ascii { DedupText.normalizeUnicode(text, into: &bytes) }
+    }
+
+    /// Loads UTF-8 text into `bytes`, normalised when `normalize` is set.
+    mutating func load(utf8 buf: UnsafeBufferPointer<UInt8>, normalize: Bool) {
+        let ascii = DedupText.allASCII(buf)
         isASCII = ascii
-        count = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: 8))
+        if normalize && !ascii {
+            lowered.removeAll(keepingCapacity: true)
+            DedupText.normalizeUnicode(String(decoding: buf, as: UTF8.self), into: &lowered)
+            reserve(lowered.count)
+            count = lowered.count
+            bytes.withUnsafeMutableBufferPointer { out in
+                lowered.withUnsafeBufferPointer { if $0.count > 0 { out.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } }
+            }
+            return
+        }
+        reserve(buf.count)
+        count = bytes.withUnsafeMutableBufferPointer { out -> Int in
+            guard let src = buf.baseAddress else { return 0 }
+            if !normalize {
+                out.baseAddress!.update(from: src, count: buf.count)
+                return buf.count
+            }
+            return DedupText.normalizeASCII(buf, into: out.baseAddress!)
+        }
+    }
+
+    /// Grows `bytes` (never shrinks it) to hold `n` bytes plus the 8 bytes of padding
+    /// that hashing may load past the end (their values are masked off, so stale bytes
+    /// there are harmless).
+    @inline(__always) mutating func reserve(_ n: Int) {
+        if bytes.count < n + 8 { bytes.append(contentsOf: repeatElement(0, count: n + 8 - bytes.count)) }
     }
 
     /// The exact-duplicate key of the loaded text.
@@ -67,16 +116,42 @@ struct DedupText {
     @inline(__always) static func isASCIISpace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
 
     /// ASCII fast path: lowercase, collapse and trim in one pass; returns the length.
-    /// Branch-light: every byte is stored (a space as 0x20) and the write position only
-    /// advances past a space that follows a non-space, so runs collapse to their first.
+    ///
+    /// Eight bytes at a time (SWAR) while a word holds no control byte and no space
+    /// that follows another space — the common case, since single spaces are kept as
+    /// they are — else byte by byte: every byte is stored (white space as 0x20) and the
+    /// write position only advances past white space that follows a non-space, so runs
+    /// collapse to one space. `out` may alias nothing in `buf`; it needs `buf.count` bytes.
     static func normalizeASCII(_ buf: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
-        var n = 0
-        var previousSpace = true  // drops leading space
-        for b in buf {
+        guard let base = buf.baseAddress else { return 0 }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let raw = UnsafeRawPointer(base)
+        let end = buf.count
+        var n = 0, i = 0
+        var previousSpace = true  // drops leading white space
+        while i < end {
+            if i + 8 <= end {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                // High bit of each byte: ≥ 0x20 (not control), is 0x20, is 'A'...'Z'.
+                let printable = (w &+ ones &* 0x60) & highs
+                let t = w ^ (ones &* 0x20)
+                let spaces = ~(((t & ~highs) &+ ~highs) | t) & highs
+                let runs = (spaces & (spaces << 8)) | (previousSpace ? spaces & 0x80 : 0)
+                if printable == highs && runs == 0 {
+                    let upper = (w &+ ones &* 0x3F) & ~(w &+ ones &* 0x25) & highs
+                    UnsafeMutableRawPointer(out + n).storeBytes(of: (w | (upper >> 2)).littleEndian, as: UInt64.self)
+                    n += 8
+                    i += 8
+                    previousSpace = spaces >> 63 != 0
+                    continue
+                }
+            }
+            let b = base[i]
             let space = isASCIISpace(b)
             out[n] = space ? 0x20 : b &+ ((b &- 0x41) < 26 ? 0x20 : 0)
             n &+= (space && previousSpace) ? 0 : 1
             previousSpace = space
+            i += 1
         }
         if n > 0 && out[n - 1] == 0x20 { n -= 1 }  // one trailing space at most remains
         return n

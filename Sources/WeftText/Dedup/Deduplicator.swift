@@ -131,35 +131,42 @@ public struct Deduplicator {
 
     /// Decides `texts` (the next rows of the input, at input lines `lines`).
     public mutating func process(texts: [String], lines: [Int], threads: Int) throws -> [Decision] {
-        try decide(texts, lines: lines, threads: threads).map(decision)
+        let normalize = options.normalize
+        return try decide(count: texts.count, lines: lines, threads: threads, missing: { _ in nil }) { i, t in
+            t.load(texts[i], normalize: normalize)
+            return 0
+        }.map(decision)
     }
 
-    /// Decides a batch of rows read from `path`, taking the text from `textField`.
+    /// Decides a batch of rows read from `path`, taking the text from `textField`; a row
+    /// without it (or whose value is not a string) is a data error naming file and line.
     public mutating func process(_ batch: [Row], textField: String, path: String, threads: Int) throws -> [Decision] {
-        let texts = try Deduplicator.texts(of: batch, field: textField, path: path, threads: threads)
-        return try decide(texts, lines: batch.map(\.line), threads: threads).map(decision)
+        try decide(batch, textField: textField, path: path, threads: threads).map(decision)
     }
 
     func decision(_ v: Verdict) -> Decision {
         v.isKeep ? .keep : .duplicate(keptLine: keptLines[Int(v.kept)], kind: v.kind)
     }
 
-    /// The text of every row, or a data error naming the first row without one.
-    static func texts(of batch: [Row], field: String, path: String, threads: Int) throws -> [String] {
-        let (texts, _) = ParallelMap.map(batch, threads: threads, state: { () }) { row, _ in row.string(field) }
-        for (i, t) in texts.enumerated() where t == nil {
+    /// Verdicts for a batch of rows; `Verdict.size` is the raw size of each text value.
+    mutating func decide(_ batch: [Row], textField: String, path: String, threads: Int) throws -> [Verdict] {
+        let normalize = options.normalize
+        return try decide(count: batch.count, lines: batch.map(\.line), threads: threads, missing: { i in
             let row = batch[i]
-            let message = row.kind(field).map { "field '\(field)' is \($0.rawValue), not a string" } ?? "no field '\(field)'"
-            throw TextError.data(path: path, line: row.line, message: message,
-                                 hint: "set text_field to the field that holds the text, or clean the data so every row has it")
+            let message = row.kind(textField).map { "field '\(textField)' is \($0.rawValue), not a string" } ?? "no field '\(textField)'"
+            return TextError.data(path: path, line: row.line, message: message,
+                                  hint: "set text_field to the field that holds the text, or clean the data so every row has it")
+        }) { i, t in
+            t.load(batch[i], field: textField, normalize: normalize) ? t.count : nil
         }
-        return texts.map { $0! }
     }
 
-    /// One row's verdict: `kept == .max` keeps it, otherwise the kept ordinal it duplicates.
+    /// One row's verdict: `kept == .max` keeps it, otherwise the kept ordinal it
+    /// duplicates; `size` is the byte length of the loaded text (for cluster budgets).
     struct Verdict {
         var kept: UInt32
         var kind: Kind
+        var size: UInt32 = 0
         var isKeep: Bool { kept == .max }
         static let keep = Verdict(kept: .max, kind: .exact)
     }
@@ -171,24 +178,30 @@ public struct Deduplicator {
         var keys: [UInt64] = []
     }
 
-    mutating func decide(_ texts: [String], lines: [Int], threads: Int) throws -> [Verdict] {
+    /// Decides `count` rows: `load(i, &text)` loads row i's text and returns its size,
+    /// or nil when the row has none (then `missing(i)` is thrown, for the first such row).
+    /// `load` runs on several threads at once.
+    mutating func decide(
+        count: Int, lines: [Int], threads: Int, missing: (Int) -> TextError?, load: (Int, inout DedupText) -> Int?
+    ) throws -> [Verdict] {
         // Kept rows are numbered in 32 bits (4 bytes per set entry); .max means "keep".
-        guard keptLines.count + texts.count < Int(UInt32.max) else {
+        guard keptLines.count + count < Int(UInt32.max) else {
             throw TextError.config(key: "input", message: "more than 4,294,967,294 distinct rows",
                                    hint: "deduplicate the file in parts, then the parts' outputs together")
         }
-        let normalize = options.normalize
         // Phase 1 (parallel): exact hashes.
-        let (hashes, _) = ParallelMap.map(texts, threads: threads, state: { DedupText() }) { text, t -> Hash128 in
-            t.load(text, normalize: normalize)
-            return t.exactHash()
+        let (loaded, _) = ParallelMap.map(Array(0..<count), threads: threads, state: { DedupText() }) { i, t -> (Hash128, UInt32)? in
+            guard let size = load(i, &t) else { return nil }
+            return (t.exactHash(), UInt32(clamping: size))
         }
+        if let bad = loaded.firstIndex(where: { $0 == nil }), let error = missing(bad) { throw error }
+        let hashes = loaded.map { $0?.0 ?? Hash128(low: 0, high: 0) }
         // Phase 2 (in order): known exact duplicates, and repeats inside this batch.
         enum Pending { case decided(Verdict), sameAs(Int), fresh }
-        var pending = [Pending](repeating: .fresh, count: texts.count)
+        var pending = [Pending](repeating: .fresh, count: count)
         firstInBatch.removeAll()
         var fresh: [Int] = []
-        for i in texts.indices {
+        for i in 0..<count {
             if let k = exact.find(hashes[i]) {
                 pending[i] = .decided(Verdict(kept: k, kind: .exact))
             } else if let j = firstInBatch.find(hashes[i]) {
@@ -203,7 +216,7 @@ public struct Deduplicator {
         if let hasher {
             let size = options.shingleSize, unit = options.shingleUnit, bands = bands, rows = rows
             (bandKeys, _) = ParallelMap.map(fresh, threads: threads, state: { Scratch() }) { i, s -> [UInt64] in
-                s.text.load(texts[i], normalize: normalize)
+                _ = load(i, &s.text)
                 s.text.shingle(size: size, unit: unit, key: hasher.shingleKey)
                 if s.signature.count < hasher.paddedCount { s.signature = [UInt32](repeating: 0, count: hasher.paddedCount) }
                 s.text.hashes.withUnsafeBufferPointer { h in
@@ -214,11 +227,11 @@ public struct Deduplicator {
             }
         }
         // Phase 4 (in order): LSH queries and insertions.
-        var verdicts = [Verdict](repeating: .keep, count: texts.count)
-        var ordinals = [UInt32](repeating: .max, count: texts.count)  // of the rows kept here
+        var verdicts = [Verdict](repeating: .keep, count: count)
+        var ordinals = [UInt32](repeating: .max, count: count)  // of the rows kept here
         var freshIndex = 0
         var votes: [(UInt32, Int)] = []
-        for i in texts.indices {
+        for i in 0..<count {
             switch pending[i] {
             case .decided(let v):
                 verdicts[i] = v
@@ -251,9 +264,11 @@ public struct Deduplicator {
                 freshIndex += 1
             }
         }
-        rowsIn += texts.count
-        for v in verdicts where !v.isKeep {
-            if v.kind == .exact { exactDuplicates += 1 } else { nearDuplicates += 1 }
+        rowsIn += count
+        for i in 0..<count {
+            verdicts[i].size = loaded[i]?.1 ?? 0
+            if verdicts[i].isKeep { continue }
+            if verdicts[i].kind == .exact { exactDuplicates += 1 } else { nearDuplicates += 1 }
         }
         return verdicts
     }
