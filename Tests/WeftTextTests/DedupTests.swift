@@ -232,9 +232,9 @@ struct DedupTests {
         }
         let s = summaries[0]
         #expect(s.rowsIn == 6 && s.kept == 2 && s.exactDuplicates == 2 && s.nearDuplicates == 2 && s.clusters == 2)
-        #expect((s.bands, s.rows) == (9, 13) && s.blankLines == 1 && s.clusterPasses == 1)
-        #expect(summaries[1].clusterPasses == 2)
-        summaries[1].clusterPasses = 1
+        #expect((s.bands, s.rows) == (9, 13) && s.blankLines == 1 && s.clusterWindows == 1)
+        #expect(summaries[1].clusterWindows == 2)
+        summaries[1].clusterWindows = 1
         #expect(summaries[1] == s)
         #expect(outputs[0].0 == #"""
             {"id":1,"text":"the quick brown fox jumps over the lazy dog near the river bank today"}

@@ -1,183 +1,169 @@
 import Foundation
 
-/// The duplicate clusters file, written without holding the kept rows' texts in memory.
+/// The duplicate clusters file, written with memory bounded by a budget however many
+/// duplicates there are.
 ///
-/// The first pass only learns *which* rows are duplicates of *which* kept row; it spills
-/// one 16-byte record per duplicate to a hidden temporary file (`DuplicateLog`) and adds
-/// each duplicate's text size to its kept row's tally. Clusters are then written in kept
-/// line order, a window of consecutive clusters at a time: each window's records are read
-/// back from the log, the input is re-read (`reopen`) to collect the texts of the window's
-/// members only, and the window is written. A window holds at most about
-/// `memoryBudget` bytes of texts (always at least one cluster), so memory stays flat
-/// however many duplicates there are; the cost is one re-read of the input per window.
+/// 1. While deduplicating, every duplicate row goes to a spill file: its line, the kept
+///    row's ordinal, the kind and its text as JSON (`ClusterSpill.add`); each kept row
+///    tallies the bytes of its duplicates.
+/// 2. The input is re-read once (`reopen`) to spill the texts of the kept rows that
+///    have duplicates, in kept order — which is the clusters file's order.
+/// 3. Clusters are written a window of consecutive kept rows at a time: a window's
+///    duplicates (at most about `memoryBudget` bytes of them; at least one cluster) are
+///    gathered from one sequential scan of the duplicate spill, sorted by line, and
+///    written with the kept texts streamed from step 2.
 ///
 /// Output, one line per cluster, ordered by kept line, duplicates by line:
 /// `{"kept":{"line":N,"text":"…"},"duplicates":[{"line":M,"kind":"exact"|"near","text":"…"}]}`
-struct DuplicateLog {
-    /// One duplicate: its input line, the kept row's ordinal and the kind (0 exact, 1 near).
-    struct Record {
-        var line: Int64
-        var kept: UInt32
-        var kind: UInt32
-    }
+/// Texts are the rows' JSON values as read (escapes kept as written).
+struct ClusterSpill {
+    var duplicates: SpillFile
+    var scratch: [UInt8] = []
 
-    let path: String
-    var fd: Int32
-    var pending: [Record] = []
-    var count = 0
-
-    /// Creates the log as a hidden file in `directory` (next to the output it serves).
     init(directory: String) throws {
-        path = (directory.isEmpty ? "." : directory) + "/.dedup-duplicates-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
-        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw TextError.io(path: path, message: "cannot create a temporary file: \(String(cString: strerror(errno)))",
-                               hint: "check that the output folder is writable")
+        duplicates = try SpillFile(directory: directory, name: "dedup-duplicates")
+    }
+
+    /// Removes the spill file.
+    func remove() { duplicates.remove() }
+
+    /// Records a duplicate; returns the bytes its text takes.
+    mutating func add(_ row: Row, field: String, kept: UInt32, kind: Deduplicator.Kind) throws -> Int {
+        scratch.removeAll(keepingCapacity: true)
+        ClusterWriter.appendJSONText(row, field, to: &scratch)
+        guard scratch.count < 1 << 31 else {
+            throw TextError.data(path: duplicates.path, line: row.line, message: "text over 2 GiB", hint: "split the row")
         }
-        pending.reserveCapacity(1 << 16)
-    }
-
-    /// Closes and deletes the file.
-    func remove() {
-        _ = Glibc.close(fd)
-        unlink(path)
-    }
-
-    mutating func append(line: Int, kept: UInt32, kind: Deduplicator.Kind) throws {
-        pending.append(Record(line: Int64(line), kept: kept, kind: kind == .exact ? 0 : 1))
-        count += 1
-        if pending.count == 1 << 16 { try flush() }
-    }
-
-    mutating func flush() throws {
-        let bytes = pending.count * MemoryLayout<Record>.stride
-        var off = 0
-        while off < bytes {
-            let n = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TextError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))", hint: "check free disk space")
-            }
-            off += n
-        }
-        pending.removeAll(keepingCapacity: true)
-    }
-
-    /// Calls `body` on every record in the order appended (after `flush()`).
-    func forEach(_ body: (Record) throws -> Void) throws {
-        var chunk = [Record](repeating: Record(line: 0, kept: 0, kind: 0), count: 1 << 16)
-        var offset: off_t = 0
-        let stride = MemoryLayout<Record>.stride
-        var left = count
-        while left > 0 {
-            let want = min(left, chunk.count)
-            var got = 0
-            while got < want * stride {
-                let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, want * stride - got, offset + off_t(got)) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    throw TextError.io(path: path, message: "cannot read the temporary duplicate list back", hint: "check free disk space")
-                }
-                got += n
-            }
-            offset += off_t(got)
-            for i in 0..<want { try body(chunk[i]) }
-            left -= want
-        }
+        try duplicates.append(integer: Int64(row.line))
+        try duplicates.append(integer: kept)
+        try duplicates.append(integer: UInt32(scratch.count) | (kind == .near ? 1 << 31 : 0))
+        try duplicates.append(scratch)
+        return scratch.count
     }
 }
 
 enum ClusterWriter {
-    /// Bytes a member costs in a window besides its text (record, index and offsets).
-    static let memberOverhead = 48
+    /// Bytes a duplicate costs in a window besides its text (its entry and sort index).
+    static let memberOverhead = 40
 
-    /// Writes every cluster; returns the number of re-reads of the input it took.
+    /// Appends `row[field]` as JSON text: raw values as written, decoded ones re-encoded.
+    static func appendJSONText(_ row: Row, _ field: String, to out: inout [UInt8]) {
+        guard let i = row.keys.firstIndex(of: field) else { return }
+        switch row.values[i] {
+        case .raw(let r): out.append(contentsOf: row.source[r])
+        case .string(let s): JSONBytes.appendString(s, to: &out)
+        }
+    }
+
+    /// Writes every cluster; returns the number of windows it took.
     static func write(
-        log: DuplicateLog, keptLines: [Int], clusterBytes: [UInt64], reopen: () throws -> RowReader,
+        spill: inout ClusterSpill, keptLines: [Int], clusterBytes: [UInt32], reopen: () throws -> RowReader,
         textField: String, memoryBudget: Int, to writer: AtomicWriter
     ) throws -> Int {
-        var passes = 0
+        try spill.duplicates.flush()
+        let directory = (writer.path as NSString).deletingLastPathComponent
+        var keptTexts = try SpillFile(directory: directory, name: "dedup-kept")
+        defer { keptTexts.remove() }
+        try spillKeptTexts(keptLines: keptLines, clusterBytes: clusterBytes, reopen: reopen, textField: textField, into: &keptTexts)
+        try keptTexts.flush()
+
+        var keptReader = keptTexts.reader()
+        var windows = 0
         var lo = 0
         let keptCount = clusterBytes.count
+        let budget = UInt64(max(0, memoryBudget))
+        var line: [UInt8] = []
+        var keptText: [UInt8] = []
         while true {
             while lo < keptCount && clusterBytes[lo] == 0 { lo += 1 }
             guard lo < keptCount else { break }
             var hi = lo + 1
-            var bytes = clusterBytes[lo]
-            while hi < keptCount && bytes + clusterBytes[hi] <= UInt64(memoryBudget) {
-                bytes += clusterBytes[hi]
+            var bytes = UInt64(clusterBytes[lo])
+            while hi < keptCount && bytes + UInt64(clusterBytes[hi]) <= budget {
+                bytes += UInt64(clusterBytes[hi])
                 hi += 1
             }
-            try writeWindow(log: log, window: UInt32(lo)..<UInt32(hi), keptLines: keptLines, reopen: reopen,
-                            textField: textField, to: writer)
-            passes += 1
-            lo = hi
-        }
-        return passes
-    }
-
-    /// Writes the clusters of the kept ordinals in `window`.
-    static func writeWindow(
-        log: DuplicateLog, window: Range<UInt32>, keptLines: [Int], reopen: () throws -> RowReader,
-        textField: String, to writer: AtomicWriter
-    ) throws {
-        var records: [DuplicateLog.Record] = []
-        try log.forEach { if window.contains($0.kept) { records.append($0) } }
-        records.sort { ($0.kept, $0.line) < ($1.kept, $1.line) }
-        // Slots 0..<records.count are the duplicates' texts, then one per cluster's kept row.
-        var members: [(line: Int, slot: Int)] = records.enumerated().map { (Int($0.element.line), $0.offset) }
-        var clusterStarts: [Int] = []
-        for (i, r) in records.enumerated() where i == 0 || records[i - 1].kept != r.kept {
-            clusterStarts.append(i)
-            members.append((keptLines[Int(r.kept)], records.count + clusterStarts.count - 1))
-        }
-        members.sort { $0.line < $1.line }
-
-        var arena: [UInt8] = []
-        var spans = [Range<Int>](repeating: 0..<0, count: members.count)
-        var reader = try reopen()
-        defer { reader.close() }
-        var next = 0
-        read: while let batch = try reader.nextBatch() {
-            for row in batch {
-                while next < members.count && members[next].line < row.line { next += 1 }
-                guard next < members.count else { break read }
-                guard members[next].line == row.line else { continue }
-                guard let json = row.jsonText(textField) else {
-                    throw TextError.data(path: reader.path, line: row.line, message: "no field '\(textField)' on the second read",
-                                         hint: "the input changed while it was being deduplicated; run the stage again")
+            windows += 1
+            // The window's duplicates: (kept, line, kind, text span in arena).
+            var members: [(kept: UInt32, line: Int64, near: Bool, text: Range<Int>)] = []
+            var arena: [UInt8] = []
+            arena.reserveCapacity(Int(bytes))  // an over-estimate: no doubling past the budget
+            var reader = spill.duplicates.reader()
+            while !reader.atEnd {
+                let dupLine = try reader.integer(Int64.self)
+                let kept = try reader.integer(UInt32.self)
+                let kindAndLength = try reader.integer(UInt32.self)
+                let length = Int(kindAndLength & 0x7FFF_FFFF)
+                guard kept >= lo && kept < hi else {
+                    try reader.skip(length)
+                    continue
                 }
                 let start = arena.count
-                arena.append(contentsOf: json.utf8)
-                spans[members[next].slot] = start..<arena.count
-                next += 1
+                try reader.bytes(length, into: &arena)
+                members.append((kept, dupLine, kindAndLength >> 31 != 0, start..<arena.count))
             }
+            members.sort { ($0.kept, $0.line) < ($1.kept, $1.line) }
+            var m = 0
+            for k in lo..<hi where clusterBytes[k] != 0 {
+                keptText.removeAll(keepingCapacity: true)
+                try keptReader.bytes(Int(try keptReader.integer(UInt32.self)), into: &keptText)
+                line.removeAll(keepingCapacity: true)
+                line.append(contentsOf: #"{"kept":{"line":"#.utf8)
+                line.append(contentsOf: String(keptLines[k]).utf8)
+                line.append(contentsOf: #","text":"#.utf8)
+                line.append(contentsOf: keptText)
+                line.append(contentsOf: #"},"duplicates":["#.utf8)
+                var first = true
+                while m < members.count && members[m].kept == k {
+                    if !first { line.append(UInt8(ascii: ",")) }
+                    first = false
+                    line.append(contentsOf: #"{"line":"#.utf8)
+                    line.append(contentsOf: String(members[m].line).utf8)
+                    line.append(contentsOf: members[m].near ? #","kind":"near","text":"#.utf8 : #","kind":"exact","text":"#.utf8)
+                    line.append(contentsOf: arena[members[m].text])
+                    line.append(UInt8(ascii: "}"))
+                    m += 1
+                }
+                line.append(contentsOf: "]}\n".utf8)
+                try writer.write(line)
+            }
+            lo = hi
         }
-        if next < members.count {
-            throw TextError.data(path: reader.path, line: members[next].line,
-                                 message: "row missing on the second read",
-                                 hint: "the input changed while it was being deduplicated; run the stage again")
-        }
+        return windows
+    }
 
-        var line: [UInt8] = []
-        for (c, start) in clusterStarts.enumerated() {
-            let end = c + 1 < clusterStarts.count ? clusterStarts[c + 1] : records.count
-            line.removeAll(keepingCapacity: true)
-            line.append(contentsOf: #"{"kept":{"line":"#.utf8)
-            line.append(contentsOf: String(keptLines[Int(records[start].kept)]).utf8)
-            line.append(contentsOf: #","text":"#.utf8)
-            line.append(contentsOf: arena[spans[records.count + c]])
-            line.append(contentsOf: #"},"duplicates":["#.utf8)
-            for i in start..<end {
-                if i > start { line.append(UInt8(ascii: ",")) }
-                line.append(contentsOf: #"{"line":"#.utf8)
-                line.append(contentsOf: String(records[i].line).utf8)
-                line.append(contentsOf: records[i].kind == 0 ? #","kind":"exact","text":"#.utf8 : #","kind":"near","text":"#.utf8)
-                line.append(contentsOf: arena[spans[i]])
-                line.append(UInt8(ascii: "}"))
+    /// Re-reads the input once and spills the text of every kept row that has
+    /// duplicates (length-prefixed, in kept order).
+    static func spillKeptTexts(
+        keptLines: [Int], clusterBytes: [UInt32], reopen: () throws -> RowReader, textField: String,
+        into out: inout SpillFile
+    ) throws {
+        var next = 0
+        func advance() { while next < clusterBytes.count && clusterBytes[next] == 0 { next += 1 } }
+        advance()
+        guard next < clusterBytes.count else { return }
+        var reader = try reopen()
+        defer { reader.close() }
+        var text: [UInt8] = []
+        read: while let batch = try reader.nextBatch() {
+            for row in batch {
+                guard row.line >= keptLines[next] else { continue }
+                guard row.line == keptLines[next], row.has(textField) else { break read }
+                text.removeAll(keepingCapacity: true)
+                appendJSONText(row, textField, to: &text)
+                guard text.count < 1 << 31 else {
+                    throw TextError.data(path: reader.path, line: row.line, message: "text over 2 GiB", hint: "split the row")
+                }
+                try out.append(integer: UInt32(text.count))
+                try out.append(text)
+                next += 1
+                advance()
+                if next == clusterBytes.count { break read }
             }
-            line.append(contentsOf: "]}\n".utf8)
-            try writer.write(line)
+        }
+        if next < clusterBytes.count {
+            throw TextError.data(path: reader.path, line: keptLines[next], message: "row missing on the second read",
+                                 hint: "the input changed while it was being deduplicated; run the stage again")
         }
     }
 }

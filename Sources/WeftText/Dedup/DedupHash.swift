@@ -66,12 +66,7 @@ enum DedupMix {
 
     /// SplitMix64's output function (Steele, Lea & Flood 2014): a bijection of 64-bit
     /// values with full avalanche.
-    @inline(__always) static func finalize(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    @inline(__always) static func finalize(_ x: UInt64) -> UInt64 { SplitMix64.mix(x) }
 
     /// A 64-bit hash of a byte span, keyed by `key` (derived from the seed).
     ///

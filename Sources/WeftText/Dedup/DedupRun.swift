@@ -16,8 +16,9 @@ extension Deduplicator {
         public var bytesIn = 0
         public var invalidUTF8Lines = 0
         public var blankLines = 0
-        /// Re-reads of the input made to write the clusters file.
-        public var clusterPasses = 0
+        /// Windows the clusters file was written in (each one scan of the duplicates'
+        /// spill file; the input itself is re-read once).
+        public var clusterWindows = 0
         /// Bytes held by the kept-row sets at the end (grows with kept rows only).
         public var setBytes = 0
     }
@@ -27,27 +28,30 @@ extension Deduplicator {
     /// (see `ClusterWriter` for the format), either writer optional.
     ///
     /// Batches of about `batchBytes` of input are hashed on `threads` cores while the
-    /// next batch is read. Writing clusters re-reads the input through `reopen` (once per window of clusters
-    /// whose texts fit in `clusterMemoryBytes`) and spills one 16-byte record per
-    /// duplicate to a hidden temporary file next to the clusters file (deleted before
-    /// returning). The writers are NOT committed here: the caller commits both after a
+    /// next batch is read. Writing clusters spills each duplicate (16 bytes and its text)
+    /// to a hidden temporary file next to the clusters file, re-reads the input once
+    /// through `reopen` — which must open the same file with the same reader options — for
+    /// the kept texts, and writes windows of clusters whose duplicates' texts fit in
+    /// `clusterMemoryBytes` (see `ClusterWriter`); the temporary files are deleted before
+    /// returning. The writers are NOT committed here: the caller commits both after a
     /// successful return, so an error leaves no output behind.
     ///
     /// A row without the text field (or whose value is not a string) stops the run with
     /// `TextError.data` naming the file, line and field.
     public static func run(
         input reader: inout RowReader, reopen: () throws -> RowReader, textField: String, options: Options,
-        threads: Int, keptWriter: AtomicWriter?, clustersWriter: AtomicWriter?, clusterMemoryBytes: Int = 256 << 20,
+        threads: Int, keptWriter: AtomicWriter?, clustersWriter: AtomicWriter?, clusterMemoryBytes: Int = 128 << 20,
         batchBytes: Int = 1 << 22
     ) throws -> Summary {
         var dedup = try Deduplicator(options: options)
-        var log: DuplicateLog? = nil
+        var spill: ClusterSpill? = nil
         if let clustersWriter {
-            log = try DuplicateLog(directory: (clustersWriter.path as NSString).deletingLastPathComponent)
+            spill = try ClusterSpill(directory: (clustersWriter.path as NSString).deletingLastPathComponent)
         }
-        defer { log?.remove() }
-        // Per kept row: bytes its cluster will need in a writing window (0: no cluster).
-        var clusterBytes: [UInt64] = []
+        defer { spill?.remove() }
+        // Per kept row: bytes its cluster will need in a writing window (0: no cluster),
+        // saturating at 4 GiB (such a cluster gets a window of its own either way).
+        var clusterBytes: [UInt32] = []
         var clusters = 0
         let path = reader.path
         var batches = BatchPrefetcher(&reader, batchBytes: batchBytes)
@@ -61,14 +65,12 @@ extension Deduplicator {
                     continue
                 }
                 let k = Int(v.kept)
-                // Text plus quotes and a little escaping, and the member's bookkeeping.
-                let cost = UInt64(Int(v.size) + 8 + ClusterWriter.memberOverhead)
-                if clusterBytes[k] == 0 {
-                    clusters += 1
-                    clusterBytes[k] = cost  // the kept row's text, estimated by its first duplicate's
-                }
-                clusterBytes[k] += cost
-                try log?.append(line: batch[i].line, kept: v.kept, kind: v.kind)
+                if clusterBytes[k] == 0 { clusters += 1 }
+                // The duplicate's JSON text (or its decoded size when not spilled), plus
+                // its bookkeeping in a writing window; at least 1 marks "has a cluster".
+                let size = try spill?.add(batch[i], field: textField, kept: v.kept, kind: v.kind) ?? Int(v.size)
+                let (sum, overflow) = clusterBytes[k].addingReportingOverflow(UInt32(clamping: size + ClusterWriter.memberOverhead))
+                clusterBytes[k] = overflow ? .max : sum
             }
         }
         batches.finish(into: &reader)
@@ -77,10 +79,9 @@ extension Deduplicator {
             nearDuplicates: dedup.nearDuplicates, clusters: clusters, bands: dedup.bands, rows: dedup.rows,
             bytesIn: reader.bytesRead, invalidUTF8Lines: reader.invalidUTF8Lines, blankLines: reader.blankLines,
             setBytes: dedup.memoryBytes)
-        if let clustersWriter, var log {
-            try log.flush()
-            summary.clusterPasses = try ClusterWriter.write(
-                log: log, keptLines: dedup.keptLines, clusterBytes: clusterBytes, reopen: reopen,
+        if let clustersWriter, spill != nil {
+            summary.clusterWindows = try ClusterWriter.write(
+                spill: &spill!, keptLines: dedup.keptLines, clusterBytes: clusterBytes, reopen: reopen,
                 textField: textField, memoryBudget: clusterMemoryBytes, to: clustersWriter)
         }
         return summary
