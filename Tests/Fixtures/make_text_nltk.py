@@ -17,7 +17,8 @@ Outputs (Tests/Fixtures/text/nltk/):
   synsets.json            {"word|pos": ["offset pos", ...]} (pos "" = all)
                           and a few full synsets (name, lexname, lemmas, definition, examples)
   digests.json            FNV-1a 64 digests over the whole vocabulary (see below) and
-                          over every synset, so the tests cover everything with small files
+                          over every synset, so the tests cover everything with small files;
+                          "stride8": the same over every 8th word/synset (debug builds)
   wordnet_import.json     counts, sizes, digests, first and last lines of the three files
                           written by /work/shared/bench/data/wordnet_corpus.py (if its
                           output folder is given with --import-dir)
@@ -80,6 +81,24 @@ class FNV:
 
     def hex(self):
         return "%016x" % self.h
+
+
+class Digest:
+    """FNV-1a 64 over all lines and over every 8th line (index % 8 == 0): the Swift
+    tests check the subset in debug builds, where the whole vocabulary takes minutes."""
+
+    def __init__(self):
+        self.all = FNV()
+        self.stride8 = FNV()
+
+    def line(self, index, text):
+        self.all.line(text)
+        if index % 8 == 0:
+            self.stride8.line(text)
+
+    def json(self):
+        return {"lines": self.all.count, "fnv1a64": self.all.hex(),
+                "stride8": {"lines": self.stride8.count, "fnv1a64": self.stride8.hex()}}
 
 
 def fnv_file(path):
@@ -258,10 +277,10 @@ def porter_part(words):
             f.write("%s\t%s\t%s\n" % (w, a, "" if b == a else b))
     digests = {}
     for name, st in (("nltk", nl), ("original", og)):
-        h = FNV()
-        for w in words:
-            h.line(w + "\t" + st.stem(w))
-        digests[name] = {"lines": h.count, "fnv1a64": h.hex()}
+        h = Digest()
+        for i, w in enumerate(words):
+            h.line(i, w + "\t" + st.stem(w))
+        digests[name] = h.json()
     print("porter: %d tricky, %d sampled, %d in digests" % (len(tricky), len(subset), len(words)))
     return digests
 
@@ -276,7 +295,7 @@ def lemmatizer_part(words):
         with open(os.path.join(WORDNET_DIR, pos + ".exc"), encoding="utf-8") as f:
             for line in f:
                 exc_forms.add(line.split()[0])
-    chosen = sorted(set(sample(words, 40)) | set(sample(sorted(exc_forms), 4)), key=lambda w: w.encode())
+    chosen = sorted(set(sample(words, 100)) | set(sample(sorted(exc_forms), 8)), key=lambda w: w.encode())
     with open(os.path.join(OUT, "lemmatizer.tsv"), "w", encoding="utf-8") as f:
         for w in chosen:
             f.write("\t".join([w] + [lem.lemmatize(w, p) for p in poses]) + "\n")
@@ -285,10 +304,10 @@ def lemmatizer_part(words):
         f.write("[\n" + ",\n".join(json.dumps(t, ensure_ascii=False) for t in tricky) + "\n]\n")
     digests = {}
     for p in poses:
-        h = FNV()
-        for w in words:
-            h.line(w + "\t" + lem.lemmatize(w, p))
-        digests[p] = {"lines": h.count, "fnv1a64": h.hex()}
+        h = Digest()
+        for i, w in enumerate(words):
+            h.line(i, w + "\t" + lem.lemmatize(w, p))
+        digests[p] = h.json()
     print("lemmatizer: %d words x 5 pos, %d tricky rows" % (len(chosen), len(tricky)))
     return digests
 
@@ -314,11 +333,11 @@ def synonyms_part(wn, words):
         f.write("{\n" + ",\n".join(
             json.dumps(k, ensure_ascii=False) + ": " + json.dumps(v, ensure_ascii=False)
             for k, v in table.items()) + "\n}\n")
-    h = FNV()
-    for w in words:
-        h.line(w + "\t" + "|".join(eda_synonyms(wn, w)))
-    print("synonyms: %d words, digest over %d" % (len(table), h.count))
-    return {"lines": h.count, "fnv1a64": h.hex()}
+    h = Digest()
+    for i, w in enumerate(words):
+        h.line(i, w + "\t" + "|".join(eda_synonyms(wn, w)))
+    print("synonyms: %d words, digest over %d" % (len(table), h.all.count))
+    return h.json()
 
 
 def synset_key(s):
@@ -341,28 +360,32 @@ def synsets_part(wn, words):
             json.dumps(k, ensure_ascii=False) + ": " + json.dumps(v) for k, v in table.items()))
         f.write('\n},\n"synsets": [\n' + ",\n".join(json.dumps(s, ensure_ascii=False) for s in full) + "\n]}\n")
     # every word's synsets (all POS)
-    hw = FNV()
-    for w in words:
-        hw.line(w + "\t" + " ".join(synset_key(s) for s in wn.synsets(w)))
+    hw = Digest()
+    for i, w in enumerate(words):
+        hw.line(i, w + "\t" + " ".join(synset_key(s) for s in wn.synsets(w)))
     # every synset's fields, in data-file order
-    hs = FNV()
+    hs = Digest()
+    index = 0
     for pos in POS_FILES:
         with open(os.path.join(WORDNET_DIR, "data." + pos), encoding="utf-8") as f:
             for line in f:
                 if line.startswith(" "):
                     continue
                 off = int(line[:8])
-                s = wn.synset_from_pos_and_offset(pos[0] if pos != "adj" else "a", off)
-                hs.line("\t".join([synset_key(s), s.name(), s.lexname(), "|".join(s.lemma_names()),
-                                   s.definition(), "|".join(s.examples())]))
-    print("synsets: %d lookups, %d word digest lines, %d synsets" % (len(table), hw.count, hs.count))
-    return {"lines": hw.count, "fnv1a64": hw.hex()}, {"lines": hs.count, "fnv1a64": hs.hex()}
+                s = wn.synset_from_pos_and_offset({"noun": "n", "verb": "v", "adj": "a", "adv": "r"}[pos], off)
+                hs.line(index, "\t".join([synset_key(s), s.name(), s.lexname(), "|".join(s.lemma_names()),
+                                          s.definition(), "|".join(s.examples())]))
+                index += 1
+    print("synsets: %d lookups, %d word digest lines, %d synsets" % (len(table), hw.all.count, hs.all.count))
+    return hw.json(), hs.json()
 
 
 def import_part(import_dir):
     out = {}
     with open(os.path.join(import_dir, "stats.json")) as f:
         out["stats"] = json.load(f)
+    # label counts in Counter.most_common order, as a list (JSON objects lose order in Swift)
+    out["labels"] = [[k, v] for k, v in out["stats"]["labels"].items()]
     for name in ("corpus.txt", "definitions.jsonl", "supersense.jsonl"):
         path = os.path.join(import_dir, name)
         with open(path, encoding="utf-8") as f:
