@@ -103,11 +103,16 @@ struct PorterWord<E: FixedWidthInteger & UnsignedInteger> {
         return nltk && len == 2 && !isConsonant(0) && isConsonant(1)
     }
 
+    /// Compares from the last character back, so most rules fail on the first compare.
     @inline(__always) func endsWith(_ s: StaticString) -> Bool {
         let k = s.utf8CodeUnitCount
         guard n >= k else { return false }
         let p = s.utf8Start
-        for j in 0..<k where w[n - k + j] != E(p[j]) { return false }
+        var j = k - 1
+        while j >= 0 {
+            if w[n - k + j] != E(p[j]) { return false }
+            j -= 1
+        }
         return true
     }
 

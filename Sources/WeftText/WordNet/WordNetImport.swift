@@ -19,15 +19,16 @@ public enum WordNetImport {
     /// The three output file names.
     public static let fileNames = ["definitions.jsonl", "supersense.jsonl", "corpus.txt"]
 
-    /// What an import wrote, for the stage's metrics.
-    public struct Summary: Sendable, Equatable {
+    /// What an import wrote, for the stage's metrics (Codable, so it can be written as
+    /// metrics.json directly).
+    public struct Summary: Sendable, Equatable, Codable {
         /// One label and its number of synsets.
-        public struct LabelCount: Sendable, Equatable {
+        public struct LabelCount: Sendable, Equatable, Codable {
             public var label: String
             public var count: Int
         }
         /// One written file.
-        public struct FileSummary: Sendable, Equatable {
+        public struct FileSummary: Sendable, Equatable, Codable {
             public var name: String
             public var lines: Int
             public var bytes: Int
