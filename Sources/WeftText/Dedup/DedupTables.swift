@@ -46,6 +46,13 @@ struct BandTable {
         count += 1
     }
 
+    /// Empties the table, keeping its capacity (a per-batch scratch table).
+    mutating func removeAll() {
+        if count == 0 { return }
+        for i in keys.indices { keys[i] = 0 }
+        count = 0
+    }
+
     mutating func grow() {
         var bigger = BandTable(capacity: keys.count * 2)
         for i in keys.indices where keys[i] != 0 { bigger.insert(keys[i], values[i]) }

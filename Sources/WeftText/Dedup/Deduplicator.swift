@@ -14,9 +14,15 @@
 ///
 /// Only kept rows enter the sets, so every duplicate points at a kept row; a row equal to
 /// an earlier near duplicate is, by the same rule, a near duplicate of that row's kept row.
-/// Hashing and signatures run on `threads` cores per batch (`ParallelMap`); the set
-/// look-ups and insertions run in row order, so decisions are identical for any thread
-/// count. Signatures are computed only for rows that are not already exact duplicates.
+/// Per batch, hashing, signatures and the look-ups in the sets as they stood before the
+/// batch run on `threads` cores (`ParallelMap`); matches against rows kept earlier in the
+/// same batch (small batch-local tables), the choice of target and the insertions run in
+/// row order, so decisions are identical for any thread count and any batch split.
+/// Signatures are computed only for rows that are not already exact duplicates.
+///
+/// Memory grows with kept rows only: per kept row 20 bytes (exact hash, ordinal),
+/// `bands` × 12 bytes (band key, ordinal) and 8 bytes (its line), in tables kept at most
+/// ¾ full (grown by doubling) — 136 bytes at 9 bands, 180–360 bytes with table slack.
 public struct Deduplicator {
     /// What a shingle is made of.
     public enum ShingleUnit: String, Sendable, CaseIterable, Codable {
@@ -38,55 +44,6 @@ public struct Deduplicator {
         case duplicate(keptLine: Int, kind: Kind)
     }
 
-    /// Settings (stage parameter names in the error keys).
-    public struct Options: Sendable, Equatable {
-        /// Lowercase and collapse white space before hashing; off hashes the raw text.
-        public var normalize = true
-        /// Detect near duplicates with MinHash + LSH (off: exact duplicates only).
-        public var near = true
-        public var shingleSize = 5
-        public var shingleUnit = ShingleUnit.char
-        /// MinHash permutations.
-        public var numPerm = 128
-        /// Explicit banding (both or neither; `bands × rows ≤ numPerm`); nil derives them
-        /// from `threshold`.
-        public var bands: Int? = nil
-        public var rows: Int? = nil
-        /// Jaccard similarity the banding is tuned for when `bands`/`rows` are not given.
-        public var threshold = 0.8
-        public var seed: UInt64 = 0
-
-        /// Default settings.
-        public init() {}
-
-        /// Checks ranges, naming the stage parameter at fault.
-        public func validate() throws {
-            func bad(_ key: String, _ message: String, _ hint: String) -> TextError {
-                TextError.config(key: key, message: message, hint: hint)
-            }
-            guard shingleSize >= 1 && shingleSize <= 1024 else {
-                throw bad("shingle_size", "must be between 1 and 1024, got \(shingleSize)", "5 characters or 3 words are usual")
-            }
-            guard numPerm >= 1 && numPerm <= 4096 else {
-                throw bad("num_perm", "must be between 1 and 4096, got \(numPerm)", "128 is usual; more permutations estimate similarity more precisely")
-            }
-            switch (bands, rows) {
-            case (nil, nil):
-                guard threshold > 0 && threshold < 1 else {
-                    throw bad("threshold", "must be strictly between 0 and 1, got \(threshold)", "0.8 catches light edits")
-                }
-            case let (b?, r?):
-                guard b >= 1 && r >= 1 && b * r <= numPerm else {
-                    throw bad("bands", "bands × rows must be between 1 and num_perm (\(numPerm)), got \(b) × \(r)",
-                              "lower bands or rows, or raise num_perm")
-                }
-            default:
-                throw bad(bands == nil ? "bands" : "rows", "bands and rows must be given together",
-                          "give both, or neither to derive them from threshold")
-            }
-        }
-    }
-
     public let options: Options
     /// The banding in use (given or derived); 0 × 0 when `near` is off.
     public let bands: Int
@@ -94,9 +51,11 @@ public struct Deduplicator {
     let hasher: MinHasher?
 
     var exact = ExactTable()
-    /// First row of the current batch with each exact hash (scratch, emptied per batch).
-    var firstInBatch = ExactTable()
     var buckets = BandTable()
+    /// First row of the current batch with each exact hash, and the band keys of the rows
+    /// kept in the current batch (scratch, emptied per batch).
+    var firstInBatch = ExactTable()
+    var batchBuckets = BandTable()
     /// Input line of each kept row, by kept ordinal.
     var keptLines: [Int] = []
 
@@ -132,7 +91,10 @@ public struct Deduplicator {
     /// Decides `texts` (the next rows of the input, at input lines `lines`).
     public mutating func process(texts: [String], lines: [Int], threads: Int) throws -> [Decision] {
         let normalize = options.normalize
-        return try decide(count: texts.count, lines: lines, threads: threads, missing: { _ in nil }) { i, t in
+        // Strings always have a text: `missing` is never called.
+        return try decide(count: texts.count, lines: lines, threads: threads, missing: { i in
+            TextError.data(path: "", line: lines[i], message: "no text", hint: "")
+        }) { i, t in
             t.load(texts[i], normalize: normalize)
             return 0
         }.map(decision)
@@ -178,44 +140,59 @@ public struct Deduplicator {
         var keys: [UInt64] = []
     }
 
+    /// A fresh row's band keys and the kept rows (of earlier batches) owning any of them,
+    /// one entry per matching band.
+    struct BandHits {
+        var keys: [UInt64]
+        var owners: [UInt32]
+    }
+
     /// Decides `count` rows: `load(i, &text)` loads row i's text and returns its size,
     /// or nil when the row has none (then `missing(i)` is thrown, for the first such row).
     /// `load` runs on several threads at once.
     mutating func decide(
-        count: Int, lines: [Int], threads: Int, missing: (Int) -> TextError?, load: (Int, inout DedupText) -> Int?
+        count: Int, lines: [Int], threads: Int, missing: (Int) -> TextError, load: (Int, inout DedupText) -> Int?
     ) throws -> [Verdict] {
         // Kept rows are numbered in 32 bits (4 bytes per set entry); .max means "keep".
         guard keptLines.count + count < Int(UInt32.max) else {
             throw TextError.config(key: "input", message: "more than 4,294,967,294 distinct rows",
                                    hint: "deduplicate the file in parts, then the parts' outputs together")
         }
-        // Phase 1 (parallel): exact hashes.
-        let (loaded, _) = ParallelMap.map(Array(0..<count), threads: threads, state: { DedupText() }) { i, t -> (Hash128, UInt32)? in
+        // Read-only views of the sets for the parallel phases (copy-on-write: no copying).
+        let keptExact = exact, keptBuckets = buckets
+
+        // Phase 1 (parallel): exact hashes, looked up among earlier batches' kept rows.
+        let (loaded, _) = ParallelMap.map(Array(0..<count), threads: threads, state: { DedupText() }) {
+            i, t -> (hash: Hash128, size: UInt32, kept: UInt32?)? in
             guard let size = load(i, &t) else { return nil }
-            return (t.exactHash(), UInt32(clamping: size))
+            let h = t.exactHash()
+            return (h, UInt32(clamping: size), keptExact.find(h))
         }
-        if let bad = loaded.firstIndex(where: { $0 == nil }), let error = missing(bad) { throw error }
-        let hashes = loaded.map { $0?.0 ?? Hash128(low: 0, high: 0) }
-        // Phase 2 (in order): known exact duplicates, and repeats inside this batch.
+        if let bad = loaded.firstIndex(where: { $0 == nil }) { throw missing(bad) }
+
+        // Phase 2 (in order): repeats inside this batch.
         enum Pending { case decided(Verdict), sameAs(Int), fresh }
         var pending = [Pending](repeating: .fresh, count: count)
         firstInBatch.removeAll()
         var fresh: [Int] = []
         for i in 0..<count {
-            if let k = exact.find(hashes[i]) {
+            let row = loaded[i]!
+            if let k = row.kept {
                 pending[i] = .decided(Verdict(kept: k, kind: .exact))
-            } else if let j = firstInBatch.find(hashes[i]) {
+            } else if let j = firstInBatch.find(row.hash) {
                 pending[i] = .sameAs(Int(j))
             } else {
-                firstInBatch.insert(hashes[i], UInt32(i))
+                firstInBatch.insert(row.hash, UInt32(i))
                 fresh.append(i)
             }
         }
-        // Phase 3 (parallel): band keys of the rows not yet decided.
-        var bandKeys: [[UInt64]] = []
+
+        // Phase 3 (parallel): band keys of the rows not yet decided, looked up among
+        // earlier batches' kept rows.
+        var hits: [BandHits] = []
         if let hasher {
             let size = options.shingleSize, unit = options.shingleUnit, bands = bands, rows = rows
-            (bandKeys, _) = ParallelMap.map(fresh, threads: threads, state: { Scratch() }) { i, s -> [UInt64] in
+            (hits, _) = ParallelMap.map(fresh, threads: threads, state: { Scratch() }) { i, s -> BandHits in
                 _ = load(i, &s.text)
                 s.text.shingle(size: size, unit: unit, key: hasher.shingleKey)
                 if s.signature.count < hasher.paddedCount { s.signature = [UInt32](repeating: 0, count: hasher.paddedCount) }
@@ -223,32 +200,35 @@ public struct Deduplicator {
                     s.signature.withUnsafeMutableBufferPointer { hasher.signature(h, into: $0.baseAddress!) }
                 }
                 s.signature.withUnsafeBufferPointer { hasher.bandKeys($0.baseAddress!, bands: bands, rows: rows, into: &s.keys) }
-                return s.keys
+                return BandHits(keys: s.keys, owners: s.keys.compactMap { keptBuckets.find($0) })
             }
         }
-        // Phase 4 (in order): LSH queries and insertions.
+
+        // Phase 4 (in order): matches among this batch's kept rows, choice, insertions.
         var verdicts = [Verdict](repeating: .keep, count: count)
         var ordinals = [UInt32](repeating: .max, count: count)  // of the rows kept here
-        var freshIndex = 0
+        var keptHere: [Int] = []  // indices into `fresh` of the rows kept in this batch
+        batchBuckets.removeAll()
         var votes: [(UInt32, Int)] = []
+        var freshIndex = 0
         for i in 0..<count {
             switch pending[i] {
             case .decided(let v):
                 verdicts[i] = v
             case .sameAs(let j):
                 // j is earlier in this batch and was kept or a near duplicate (an exact
-                // duplicate of a kept row would have been found in phase 2 for i too).
+                // duplicate of a kept row would have been found in phase 1 for i too).
                 let vj = verdicts[j]
                 verdicts[i] = vj.isKeep ? Verdict(kept: ordinals[j], kind: .exact) : vj
             case .fresh:
                 var target: UInt32? = nil
                 if hasher != nil {
-                    let keys = bandKeys[freshIndex]
                     votes.removeAll(keepingCapacity: true)
-                    for key in keys {
-                        guard let k = buckets.find(key) else { continue }
+                    func vote(_ k: UInt32) {
                         if let v = votes.firstIndex(where: { $0.0 == k }) { votes[v].1 += 1 } else { votes.append((k, 1)) }
                     }
+                    for k in hits[freshIndex].owners { vote(k) }
+                    for key in hits[freshIndex].keys { if let k = batchBuckets.find(key) { vote(k) } }
                     // Most shared bands first, then the earliest kept row.
                     target = votes.min { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }?.0
                 }
@@ -257,16 +237,22 @@ public struct Deduplicator {
                 } else {
                     let ordinal = UInt32(keptLines.count)
                     keptLines.append(lines[i])
-                    exact.insert(hashes[i], ordinal)
-                    if hasher != nil { for key in bandKeys[freshIndex] { buckets.insert(key, ordinal) } }
                     ordinals[i] = ordinal
+                    keptHere.append(freshIndex)
+                    if hasher != nil { for key in hits[freshIndex].keys { batchBuckets.insert(key, ordinal) } }
                 }
                 freshIndex += 1
             }
         }
+        // The batch's kept rows join the sets the next batches look up.
+        for f in keptHere {
+            let i = fresh[f]
+            exact.insert(loaded[i]!.hash, ordinals[i])
+            if hasher != nil { for key in hits[f].keys { buckets.insert(key, ordinals[i]) } }
+        }
         rowsIn += count
         for i in 0..<count {
-            verdicts[i].size = loaded[i]?.1 ?? 0
+            verdicts[i].size = loaded[i]?.size ?? 0
             if verdicts[i].isKeep { continue }
             if verdicts[i].kind == .exact { exactDuplicates += 1 } else { nearDuplicates += 1 }
         }
