@@ -266,6 +266,22 @@ struct DedupTests {
         #expect(try decide(rows.map { $0.string("text")! }, .init()) == decisions)
     }
 
+    @Test("CSV input: decoded values are hashed and re-encoded as JSON in the clusters file")
+    func csvInput() throws {
+        let dir = try DedupTempDir()
+        let input = try dir.write("in.csv", lines: ["id,text", #"1,"Hello, ""World""""#, #"2,"hello,  ""world""""#, "3,other"])
+        var reader = try RowReader(path: input)
+        let clusters = try AtomicWriter(path: dir.path + "/clusters.jsonl")
+        let s = try Deduplicator.run(input: &reader, reopen: { try RowReader(path: input) }, textField: "text", options: .init(),
+                                     threads: 1, keptWriter: nil, clustersWriter: clusters)
+        try clusters.commit()
+        #expect(s.rowsIn == 3 && s.exactDuplicates == 1 && s.kept == 2)
+        #expect(dir.read("clusters.jsonl") == #"""
+            {"kept":{"line":2,"text":"Hello, \"World\""},"duplicates":[{"line":3,"kind":"exact","text":"hello,  \"world\""}]}
+
+            """#)
+    }
+
     @Test("a row without the text field names the file, line and field; nothing is written")
     func missingField() throws {
         let dir = try DedupTempDir()
