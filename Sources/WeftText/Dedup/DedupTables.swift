@@ -1,6 +1,6 @@
 /// The sets deduplication keeps for every kept row, as flat open-addressing tables:
 /// nothing but the keys and a 4-byte kept-row ordinal per entry, so memory per kept row
-/// is `(16 + 4) + bands × (8 + 4)` bytes over the load factor (≤ ¾, grown by doubling).
+/// is `24 + bands × (8 + 4)` bytes over the load factor (≤ ¾, grown by doubling).
 ///
 /// Keys are already uniform hashes, so their low bits index the table directly
 /// (linear probing); rows never leave the sets, so there is no deletion.
@@ -62,59 +62,60 @@ struct BandTable {
     var memoryBytes: Int { keys.count * 12 }
 }
 
-/// 128-bit exact-text hash → kept-row ordinal.
+/// 128-bit exact-text hash → kept-row ordinal, one 24-byte slot per entry so a look-up
+/// touches one cache line (the hash halves and the ordinal side by side).
 struct ExactTable {
-    var lows: [UInt64]
-    var highs: [UInt64]
-    var values: [UInt32]
-    var used: [Bool]
+    struct Slot {
+        var low: UInt64
+        var high: UInt64
+        /// The kept ordinal; `.max` marks an empty slot (ordinals stay below it).
+        var value: UInt32
+    }
+
+    var slots: [Slot]
     var count = 0
     var mask: Int
 
     init(capacity: Int = 1 << 12) {
-        lows = [UInt64](repeating: 0, count: capacity)
-        highs = lows
-        values = [UInt32](repeating: 0, count: capacity)
-        used = [Bool](repeating: false, count: capacity)
+        slots = [Slot](repeating: Slot(low: 0, high: 0, value: .max), count: capacity)
         mask = capacity - 1
     }
 
     func find(_ h: Hash128) -> UInt32? {
-        var i = Int(truncatingIfNeeded: h.low) & mask
-        while used[i] {
-            if lows[i] == h.low && highs[i] == h.high { return values[i] }
-            i = (i + 1) & mask
+        slots.withUnsafeBufferPointer { s in
+            var i = Int(truncatingIfNeeded: h.low) & mask
+            while s[i].value != .max {
+                if s[i].low == h.low && s[i].high == h.high { return s[i].value }
+                i = (i + 1) & mask
+            }
+            return nil
         }
-        return nil
     }
 
     /// Inserts `h` unless present.
     mutating func insert(_ h: Hash128, _ value: UInt32) {
-        if (count + 1) * 4 > lows.count * 3 { grow() }
+        if (count + 1) * 4 > slots.count * 3 { grow() }
         var i = Int(truncatingIfNeeded: h.low) & mask
-        while used[i] {
-            if lows[i] == h.low && highs[i] == h.high { return }
+        while slots[i].value != .max {
+            if slots[i].low == h.low && slots[i].high == h.high { return }
             i = (i + 1) & mask
         }
-        lows[i] = h.low
-        highs[i] = h.high
-        values[i] = value
-        used[i] = true
+        slots[i] = Slot(low: h.low, high: h.high, value: value)
         count += 1
     }
 
     /// Empties the table, keeping its capacity (a per-batch scratch table).
     mutating func removeAll() {
         if count == 0 { return }
-        for i in used.indices { used[i] = false }
+        for i in slots.indices { slots[i].value = .max }
         count = 0
     }
 
     mutating func grow() {
-        var bigger = ExactTable(capacity: lows.count * 2)
-        for i in lows.indices where used[i] { bigger.insert(Hash128(low: lows[i], high: highs[i]), values[i]) }
+        var bigger = ExactTable(capacity: slots.count * 2)
+        for s in slots where s.value != .max { bigger.insert(Hash128(low: s.low, high: s.high), s.value) }
         self = bigger
     }
 
-    var memoryBytes: Int { lows.count * 21 }
+    var memoryBytes: Int { slots.count * MemoryLayout<Slot>.stride }
 }

@@ -20,9 +20,9 @@
 /// row order, so decisions are identical for any thread count and any batch split.
 /// Signatures are computed only for rows that are not already exact duplicates.
 ///
-/// Memory grows with kept rows only: per kept row 20 bytes (exact hash, ordinal),
+/// Memory grows with kept rows only: per kept row 24 bytes (exact hash, ordinal),
 /// `bands` × 12 bytes (band key, ordinal) and 8 bytes (its line), in tables kept at most
-/// ¾ full (grown by doubling) — 136 bytes at 9 bands, 180–360 bytes with table slack.
+/// ¾ full (grown by doubling) — 140 bytes at 9 bands, 185–370 bytes with table slack.
 public struct Deduplicator {
     /// What a shingle is made of.
     public enum ShingleUnit: String, Sendable, CaseIterable, Codable {
