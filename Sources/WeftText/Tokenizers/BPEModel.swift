@@ -73,37 +73,37 @@ final class BPEModel: Sendable {
 
     /// Tokenizes one word (non-empty), appending ids to `out`. `raw`: the word is raw
     /// bytes whose byte-level symbols are the characters.
-    func tokenize(_ word: UnsafeBufferPointer<UInt8>, raw: Bool, scratch: inout BPEScratch, out: inout [UInt32]) {
+    func tokenize(_ word: UnsafeBufferPointer<UInt8>, raw: Bool, scratch w: BPEWorkspace, out: inout [UInt32]) {
         if ignoreMerges {
             let id: UInt32?
             if raw {
-                scratch.mapped.removeAll(keepingCapacity: true)
-                for b in word { scratch.mapped.append(contentsOf: ByteLevel.byteToUTF8[Int(b)]) }
-                id = scratch.mapped.withUnsafeBufferPointer { vocab.lookup($0) }
+                w.key.removeAll(keepingCapacity: true)
+                for b in word { w.key.append(contentsOf: ByteLevel.byteToUTF8[Int(b)]) }
+                id = w.key.withUnsafeBufferPointer { vocab.lookup($0) }
             } else {
                 id = vocab.lookup(word)
             }
             if let id { out.append(id); return }
         }
-        buildSymbols(word, raw: raw, &scratch)
-        mergeAll(&scratch)
-        var k = scratch.count > 0 ? 0 : -1
+        w.reserve(word.count)
+        buildSymbols(word, raw: raw, w)
+        mergeAll(w)
+        var k: Int32 = w.count > 0 ? 0 : -1
         while k >= 0 {
-            out.append(scratch.ids[k])
-            k = scratch.next[k]
+            out.append(w.ids[Int(k)])
+            k = w.next[Int(k)]
         }
     }
 
     /// The initial symbols of `merge_word`.
-    private func buildSymbols(_ word: UnsafeBufferPointer<UInt8>, raw: Bool, _ s: inout BPEScratch) {
-        s.reset()
-        var pendingUnk: (id: UInt32, len: Int)?
+    private func buildSymbols(_ word: UnsafeBufferPointer<UInt8>, raw: Bool, _ w: BPEWorkspace) {
+        w.count = 0
+        var pendingUnk: (id: UInt32, len: Int32)?
         var i = 0
         let n = word.count
         let plain = prefix == nil && suffix == nil
         while i < n {
-            let len = raw ? 1 : UTF8Scalar.length(word[i])
-            let charLen = min(len, n - i)
+            let charLen = raw ? 1 : min(UTF8Scalar.length(word[i]), n - i)
             let isFirst = i == 0
             let isLast = i + charLen >= n
             var id: UInt32?
@@ -118,121 +118,136 @@ final class BPEModel: Sendable {
             }
             if !plain || (id == nil && byteFallback) {
                 // The character's text with prefix/suffix, as the reference builds `s`.
-                s.key.removeAll(keepingCapacity: true)
-                if !isFirst, let p = prefix { s.key.append(contentsOf: p) }
+                w.key.removeAll(keepingCapacity: true)
+                if !isFirst, let p = prefix { w.key.append(contentsOf: p) }
                 if raw {
-                    s.key.append(contentsOf: ByteLevel.byteToUTF8[Int(word[i])])
+                    w.key.append(contentsOf: ByteLevel.byteToUTF8[Int(word[i])])
                 } else {
-                    s.key.append(contentsOf: UnsafeBufferPointer(rebasing: word[i..<(i + charLen)]))
+                    w.key.append(contentsOf: UnsafeBufferPointer(rebasing: word[i..<(i + charLen)]))
                 }
-                if isLast, let x = suffix { s.key.append(contentsOf: x) }
-                if !plain { id = s.key.withUnsafeBufferPointer { vocab.lookup($0) } }
+                if isLast, let x = suffix { w.key.append(contentsOf: x) }
+                if !plain { id = w.key.withUnsafeBufferPointer { vocab.lookup($0) } }
             }
             if let id {
-                if let u = pendingUnk { s.add(u.id, u.len); pendingUnk = nil }
-                s.add(id, charLen)
+                if let u = pendingUnk { w.add(u.id, u.len); pendingUnk = nil }
+                w.add(id, Int32(charLen))
             } else {
                 var handled = false
                 if byteFallback {
                     var all = true
-                    for b in s.key where byteTokenIDs[Int(b)] == nil { all = false; break }
+                    for b in w.key where byteTokenIDs[Int(b)] == nil { all = false; break }
                     if all {
-                        for b in s.key { s.add(byteTokenIDs[Int(b)]!, 1) }
+                        w.reserve(w.count + w.key.count + n)
+                        for b in w.key { w.add(byteTokenIDs[Int(b)]!, 1) }
                         handled = true
                     }
                 }
                 if !handled, let unk = unkID {
                     if let u = pendingUnk {
                         if fuseUnk {
-                            pendingUnk = (u.id, u.len + charLen)
+                            pendingUnk = (u.id, u.len + Int32(charLen))
                         } else {
-                            s.add(u.id, u.len)
-                            pendingUnk = (unk, charLen)
+                            w.add(u.id, u.len)
+                            pendingUnk = (unk, Int32(charLen))
                         }
                     } else {
-                        pendingUnk = (unk, charLen)
+                        pendingUnk = (unk, Int32(charLen))
                     }
                 }
             }
             i += charLen
         }
-        if let u = pendingUnk { s.add(u.id, u.len) }
+        if let u = pendingUnk { w.add(u.id, u.len) }
     }
 
     /// `Word::merge_all` without dropout.
-    private func mergeAll(_ s: inout BPEScratch) {
-        let count = s.count
+    private func mergeAll(_ w: BPEWorkspace) {
+        let count = w.count
         guard count > 1 else { return }
-        s.heapClear()
+        let ids = w.ids, len = w.len, prev = w.prev, next = w.next
+        w.heapCount = 0
         for k in 0..<(count - 1) {
-            if let m = merges.lookup(s.ids[k], s.ids[k + 1]) { s.heapPush(rank: m.rank, pos: k, newID: m.id) }
+            if let m = merges.lookup(ids[k], ids[k + 1]) { w.push(rank: m.rank, pos: Int32(k), newID: m.id) }
         }
-        while let top = s.heapPop() {
-            let pos = top.pos
-            if s.len[pos] == 0 { continue }
-            let nextPos = s.next[pos]
+        while let top = w.pop() {
+            let pos = Int(top.pos)
+            if len[pos] == 0 { continue }
+            let nextPos = next[pos]
             if nextPos < 0 { continue }
-            guard let m = merges.lookup(s.ids[pos], s.ids[nextPos]), m.id == top.newID else { continue }
-            // Merge the right symbol into the left one.
-            s.ids[pos] = top.newID
-            s.len[pos] += s.len[nextPos]
-            let after = s.next[nextPos]
-            s.next[pos] = after
-            s.len[nextPos] = 0
-            if after >= 0 { s.prev[after] = pos }
-            let before = s.prev[pos]
-            if before >= 0, let m2 = merges.lookup(s.ids[before], s.ids[pos]) {
-                s.heapPush(rank: m2.rank, pos: before, newID: m2.id)
+            // Stale entry: the pair now at `pos` does not merge into the same id.
+            guard let m = merges.lookup(ids[pos], ids[Int(nextPos)]), m.id == top.newID else { continue }
+            ids[pos] = top.newID
+            len[pos] += len[Int(nextPos)]
+            let after = next[Int(nextPos)]
+            next[pos] = after
+            len[Int(nextPos)] = 0
+            if after >= 0 { prev[Int(after)] = Int32(pos) }
+            let before = prev[pos]
+            if before >= 0, let m2 = merges.lookup(ids[Int(before)], ids[pos]) {
+                w.push(rank: m2.rank, pos: before, newID: m2.id)
             }
-            if after >= 0, let m3 = merges.lookup(s.ids[pos], s.ids[after]) {
-                s.heapPush(rank: m3.rank, pos: pos, newID: m3.id)
+            if after >= 0, let m3 = merges.lookup(ids[pos], ids[Int(after)]) {
+                w.push(rank: m3.rank, pos: Int32(pos), newID: m3.id)
             }
         }
     }
 }
 
-/// Per-thread working memory of BPE merging (symbols as a linked list, merge queue).
-struct BPEScratch {
-    var ids: [UInt32] = []
-    var len: [Int] = []
-    var prev: [Int] = []
-    var next: [Int] = []
-    var count = 0
-    /// Heap entries: key = rank << 32 | position (min-heap), with the merged id.
-    var heapKeys: [UInt64] = []
-    var heapIDs: [UInt32] = []
-    var key: [UInt8] = []
-    var mapped: [UInt8] = []
+/// Per-thread working memory of BPE merging: symbols as a doubly linked list over flat
+/// buffers, and the merge priority queue (a binary min-heap on rank, then position).
+///
+/// Owned by one thread at a time, so its properties skip dynamic exclusivity checks
+/// (they cost more than the merging itself).
+final class BPEWorkspace {
+    @exclusivity(unchecked) private(set) var capacity = 0
+    @exclusivity(unchecked) var count = 0
+    @exclusivity(unchecked) var ids = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    @exclusivity(unchecked) var len = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    @exclusivity(unchecked) var prev = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    @exclusivity(unchecked) var next = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    /// Heap entries: key = rank << 32 | position, and the id the pair merges into.
+    @exclusivity(unchecked) var heapKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    @exclusivity(unchecked) var heapIDs = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    @exclusivity(unchecked) var heapCount = 0
+    /// Scratch bytes (a character's text with prefix/suffix, a mapped word).
+    @exclusivity(unchecked) var key: [UInt8] = []
 
-    mutating func reset() {
-        ids.removeAll(keepingCapacity: true)
-        len.removeAll(keepingCapacity: true)
-        prev.removeAll(keepingCapacity: true)
-        next.removeAll(keepingCapacity: true)
-        count = 0
+    deinit {
+        ids.deallocate(); len.deallocate(); prev.deallocate(); next.deallocate()
+        heapKeys.deallocate(); heapIDs.deallocate()
+    }
+
+    /// Makes room for `n` symbols (and the at most 3n queue entries they can produce).
+    func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        let c = max(n, capacity * 2, 64)
+        func grow<T>(_ p: inout UnsafeMutablePointer<T>, _ keep: Int, _ newCount: Int) {
+            let q = UnsafeMutablePointer<T>.allocate(capacity: newCount)
+            q.moveInitialize(from: p, count: keep)
+            p.deallocate()
+            p = q
+        }
+        grow(&ids, count, c); grow(&len, count, c); grow(&prev, count, c); grow(&next, count, c)
+        grow(&heapKeys, 0, 3 * c + 4); grow(&heapIDs, 0, 3 * c + 4)
+        capacity = c
     }
 
     @inline(__always)
-    mutating func add(_ id: UInt32, _ byteLen: Int) {
-        if count > 0 { next[count - 1] = count }
-        ids.append(id)
-        len.append(byteLen)
-        prev.append(count - 1)
-        next.append(-1)
+    func add(_ id: UInt32, _ byteLen: Int32) {
+        if count >= capacity { reserve(count + 1) }
+        if count > 0 { next[count - 1] = Int32(count) }
+        ids[count] = id
+        len[count] = byteLen
+        prev[count] = Int32(count - 1)
+        next[count] = -1
         count += 1
     }
 
-    mutating func heapClear() {
-        heapKeys.removeAll(keepingCapacity: true)
-        heapIDs.removeAll(keepingCapacity: true)
-    }
-
     @inline(__always)
-    mutating func heapPush(rank: UInt32, pos: Int, newID: UInt32) {
-        var k = heapKeys.count
-        let key = UInt64(rank) << 32 | UInt64(pos)
-        heapKeys.append(key)
-        heapIDs.append(newID)
+    func push(rank: UInt32, pos: Int32, newID: UInt32) {
+        let key = UInt64(rank) << 32 | UInt64(UInt32(pos))
+        var k = heapCount
+        heapCount += 1
         while k > 0 {
             let parent = (k - 1) >> 1
             if heapKeys[parent] <= key { break }
@@ -245,13 +260,13 @@ struct BPEScratch {
     }
 
     @inline(__always)
-    mutating func heapPop() -> (pos: Int, newID: UInt32)? {
-        guard let topKey = heapKeys.first else { return nil }
-        let result = (pos: Int(topKey & 0xFFFF_FFFF), newID: heapIDs[0])
-        let lastKey = heapKeys.removeLast()
-        let lastID = heapIDs.removeLast()
-        let n = heapKeys.count
+    func pop() -> (pos: Int32, newID: UInt32)? {
+        guard heapCount > 0 else { return nil }
+        let result = (pos: Int32(truncatingIfNeeded: heapKeys[0] & 0xFFFF_FFFF), newID: heapIDs[0])
+        heapCount -= 1
+        let n = heapCount
         if n > 0 {
+            let lastKey = heapKeys[n], lastID = heapIDs[n]
             var k = 0
             while true {
                 let l = 2 * k + 1

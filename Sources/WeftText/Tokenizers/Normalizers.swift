@@ -143,6 +143,12 @@ indirect enum TextNormalizer: Sendable {
         if droppedFirst && keptAny { leadingDeleted = true }
     }
 
+    /// Whether BERT's clean_text removes this ASCII byte (controls other than \t\n\r).
+    @inline(__always)
+    static func asciiBertDrops(_ b: UInt8) -> Bool {
+        (b < 0x20 || b == 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D
+    }
+
     /// BertNormalizer: clean text, pad CJK, strip accents (NFD, drop Mn), lowercase, in
     /// that order over the whole text.
     ///
@@ -152,25 +158,22 @@ indirect enum TextNormalizer: Sendable {
         if isASCII(input) {
             // ASCII: controls other than \t\n\r are removed, \t\n\r become spaces; no CJK,
             // no accents.
-            var first = true
-            var droppedFirst = false
-            for b in input {
-                var c = b
-                if clean {
-                    if b < 0x20 || b == 0x7F {
-                        if b == 0x09 || b == 0x0A || b == 0x0D {
-                            c = 0x20
-                        } else {
-                            if first { droppedFirst = true }
-                            first = false
-                            continue
-                        }
+            let droppedFirst = clean && !input.isEmpty && Self.asciiBertDrops(input[0])
+            out.append(contentsOf: input)
+            let kept = out.withUnsafeMutableBufferPointer { o -> Int in
+                var k = 0
+                for b in input {
+                    var c = b
+                    if clean, b < 0x20 || b == 0x7F {
+                        if b == 0x09 || b == 0x0A || b == 0x0D { c = 0x20 } else { continue }
                     }
+                    if lower, c &- 0x41 < 26 { c += 32 }
+                    o[k] = c
+                    k += 1
                 }
-                first = false
-                if lower, c >= 0x41, c <= 0x5A { c += 32 }
-                out.append(c)
+                return k
             }
+            out.removeLast(out.count - kept)
             if droppedFirst && !out.isEmpty { leadingDeleted = true }
             return
         }

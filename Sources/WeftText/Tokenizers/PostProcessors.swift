@@ -69,6 +69,36 @@ indirect enum PostProcessor: Sendable {
         }
     }
 
+    /// The ids layout of a single sequence after processing, for the ids-only fast path:
+    /// each value is a special token id, or -1 where the sequence's ids go.
+    func singleLayout(addSpecialTokens: Bool) -> [Int64] {
+        switch self {
+        case .template(let single, _):
+            var out: [Int64] = []
+            for p in single {
+                switch p {
+                case .special(let ids, _, _): if addSpecialTokens { out += ids.map { Int64($0) } }
+                case .sequence(let isB, _): if !isB { out.append(-1) }
+                }
+            }
+            return out
+        case let .bert(cls, sep, _):
+            return addSpecialTokens ? [Int64(cls.1), -1, Int64(sep.1)] : [-1]
+        case .byteLevel:
+            return [-1]
+        case .sequence(let list):
+            var layout: [Int64] = [-1]
+            for p in list {
+                var next: [Int64] = []
+                for v in p.singleLayout(addSpecialTokens: addSpecialTokens) {
+                    if v < 0 { next += layout } else { next.append(v) }
+                }
+                layout = next
+            }
+            return layout
+        }
+    }
+
     /// Applies the processor to the encodings (one or two) and returns them (the caller
     /// concatenates the result).
     func process(_ encodings: [EncodingParts], addSpecialTokens: Bool) -> [EncodingParts] {

@@ -141,10 +141,11 @@ func tokenBytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: 
     return true
 }
 
-/// A map from a pair of token ids to (merge rank, merged id), open addressing.
+/// A map from a pair of token ids to (merge rank, merged id), open addressing with key
+/// and value side by side (one cache line per probe).
 struct MergeTable: Sendable {
-    private let keys: [UInt64]  // UInt64.max: empty
-    private let values: [UInt64]
+    /// [key, value] pairs; key UInt64.max: empty. key = a << 32 | b, value = rank << 32 | id.
+    private let slots: [UInt64]
     private let mask: Int
     let count: Int
 
@@ -153,20 +154,18 @@ struct MergeTable: Sendable {
     init(_ entries: [(UInt32, UInt32, UInt32, UInt32)]) {
         var cap = 16
         while cap < entries.count * 2 { cap <<= 1 }
-        var keys = [UInt64](repeating: .max, count: cap)
-        var values = [UInt64](repeating: 0, count: cap)
+        var slots = [UInt64](repeating: .max, count: 2 * cap)
         let mask = cap - 1
         var count = 0
         for (a, b, rank, id) in entries {
             let k = UInt64(a) << 32 | UInt64(b)
             var s = Self.slot(k) & mask
-            while keys[s] != .max && keys[s] != k { s = (s + 1) & mask }
-            if keys[s] == .max { count += 1 }
-            keys[s] = k
-            values[s] = UInt64(rank) << 32 | UInt64(id)
+            while slots[2 * s] != .max && slots[2 * s] != k { s = (s + 1) & mask }
+            if slots[2 * s] == .max { count += 1 }
+            slots[2 * s] = k
+            slots[2 * s + 1] = UInt64(rank) << 32 | UInt64(id)
         }
-        self.keys = keys
-        self.values = values
+        self.slots = slots
         self.mask = mask
         self.count = count
     }
@@ -182,12 +181,12 @@ struct MergeTable: Sendable {
     @inline(__always)
     func lookup(_ a: UInt32, _ b: UInt32) -> (rank: UInt32, id: UInt32)? {
         let k = UInt64(a) << 32 | UInt64(b)
-        return keys.withUnsafeBufferPointer { ks in
+        return slots.withUnsafeBufferPointer { sl in
             var s = Self.slot(k) & mask
             while true {
-                let x = ks[s]
+                let x = sl[2 * s]
                 if x == k {
-                    let v = values[s]
+                    let v = sl[2 * s + 1]
                     return (UInt32(truncatingIfNeeded: v >> 32), UInt32(truncatingIfNeeded: v))
                 }
                 if x == .max { return nil }
@@ -199,46 +198,88 @@ struct MergeTable: Sendable {
 
 /// A growable cache from a word's bytes to its token ids, owned by one thread.
 ///
-/// Purely a speed-up (results never depend on it): cleared when it grows past its budget.
+/// Purely a speed-up (results never depend on it): cleared when it grows past its
+/// budget. Entries (32 bytes, two per cache line) sit in the open-addressing table
+/// itself: keys up to 16 bytes and up to two ids are stored inline, so a hit on a common
+/// word touches one cache line; longer keys and id lists go to side arrays.
 struct WordCache {
-    private var slots: [Int32] = []  // entry index, -1 empty
-    private var hashes: [UInt64] = []
-    private var keyStart: [Int32] = []
-    private var valueStart: [Int32] = []
+    private struct Entry {
+        /// Upper 32 bits of the hash.
+        var tag: UInt32 = 0
+        /// Key length + 1 (0: empty slot), up to 2^16.
+        var keyLenPlusOne: UInt16 = 0
+        var valueCount: UInt16 = 0
+        /// First 8 key bytes (zero-padded).
+        var k0: UInt64 = 0
+        /// Key bytes 8..<16 (zero-padded), or the key's offset in `keys` when longer than 16.
+        var k1: UInt64 = 0
+        /// Two inline ids, or v0 = offset in `values` when more than two.
+        var v0: UInt32 = 0
+        var v1: UInt32 = 0
+    }
+
+    private var table: [Entry] = []
     private var keys: [UInt8] = []
     private var values: [UInt32] = []
     private var mask = 0
+    private var count = 0
     private let maxEntries: Int
 
-    init(maxEntries: Int = 1 << 18) {
+    init(maxEntries: Int = 1 << 19) {
         self.maxEntries = maxEntries
-        reset(capacity: 4096)
+        reset(capacity: 1 << 14)
     }
 
     private mutating func reset(capacity: Int) {
-        slots = [Int32](repeating: -1, count: capacity)
+        table = [Entry](repeating: Entry(), count: capacity)
         mask = capacity - 1
-        hashes.removeAll(keepingCapacity: true)
-        keyStart = [0]
-        valueStart = [0]
+        count = 0
         keys.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
     }
 
-    /// Appends the cached ids of `word` to `out`; false when not cached.
+    /// The first 16 bytes of a key as two words (zero-padded).
+    @inline(__always)
+    private static func words(_ p: UnsafePointer<UInt8>, _ n: Int) -> (UInt64, UInt64) {
+        let r = UnsafeRawPointer(p)
+        if n >= 16 {
+            return (r.loadUnaligned(as: UInt64.self), r.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
+        if n >= 8 {
+            var w1: UInt64 = 0
+            for i in 8..<n { w1 |= UInt64(p[i]) << UInt64((i - 8) * 8) }
+            return (r.loadUnaligned(as: UInt64.self), w1)
+        }
+        var w0: UInt64 = 0
+        for i in 0..<n { w0 |= UInt64(p[i]) << UInt64(i * 8) }
+        return (w0, 0)
+    }
+
+    /// Appends the cached ids of `word` (non-empty) to `out`; false when not cached.
     @inline(__always)
     func lookup(_ word: UnsafeBufferPointer<UInt8>, hash h: UInt64, into out: inout [UInt32]) -> Bool {
-        var s = Int(truncatingIfNeeded: h) & mask
-        return slots.withUnsafeBufferPointer { sl in
+        let n = word.count
+        let p = word.baseAddress!
+        let (w0, w1) = Self.words(p, n)
+        let tag = UInt32(truncatingIfNeeded: h >> 32)
+        return table.withUnsafeBufferPointer { t in
+            var s = Int(truncatingIfNeeded: h) & mask
             while true {
-                let e = Int(sl[s])
-                if e < 0 { return false }
-                if hashes[e] == h {
-                    let ks = Int(keyStart[e]), ke = Int(keyStart[e + 1])
-                    if ke - ks == word.count,
-                       keys.withUnsafeBufferPointer({ tokenBytesEqual($0.baseAddress! + ks, word.baseAddress!, word.count) }) {
-                        let vs = Int(valueStart[e]), ve = Int(valueStart[e + 1])
-                        values.withUnsafeBufferPointer { out.append(contentsOf: $0[vs..<ve]) }
+                let e = t[s]
+                if e.keyLenPlusOne == 0 { return false }
+                if e.tag == tag, Int(e.keyLenPlusOne) == n + 1, e.k0 == w0 {
+                    let same = n <= 16
+                        ? e.k1 == w1
+                        : keys.withUnsafeBufferPointer { tokenBytesEqual($0.baseAddress! + Int(e.k1), p, n) }
+                    if same {
+                        switch e.valueCount {
+                        case 1: out.append(e.v0)
+                        case 2: out.append(e.v0); out.append(e.v1)
+                        default:
+                            values.withUnsafeBufferPointer {
+                                out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[Int(e.v0)..<(Int(e.v0) + Int(e.valueCount))]))
+                            }
+                        }
                         return true
                     }
                 }
@@ -247,29 +288,49 @@ struct WordCache {
         }
     }
 
-    /// Stores the ids of `word`.
+    /// Stores the ids of `word` (non-empty; words of 64 KB or more are not cached).
     mutating func insert(_ word: UnsafeBufferPointer<UInt8>, hash h: UInt64, ids: ArraySlice<UInt32>) {
-        if hashes.count >= maxEntries { reset(capacity: slots.count) }
-        if (hashes.count + 1) * 2 > slots.count { grow() }
-        let e = hashes.count
-        hashes.append(h)
-        keys.append(contentsOf: word)
-        keyStart.append(Int32(keys.count))
-        values.append(contentsOf: ids)
-        valueStart.append(Int32(values.count))
+        let n = word.count
+        guard n < 0xFFFF, ids.count < 0xFFFF, !ids.isEmpty else { return }
+        if count >= maxEntries { reset(capacity: table.count) }
+        if (count + 1) * 10 > table.count * 7 { grow() }
+        var (w0, w1) = Self.words(word.baseAddress!, n)
+        if n > 16 {
+            w1 = UInt64(keys.count)
+            keys.append(contentsOf: word)
+        }
+        var e = Entry(tag: UInt32(truncatingIfNeeded: h >> 32), keyLenPlusOne: UInt16(n + 1),
+                      valueCount: UInt16(ids.count), k0: w0, k1: w1)
+        if ids.count <= 2 {
+            e.v0 = ids[ids.startIndex]
+            e.v1 = ids.count == 2 ? ids[ids.startIndex + 1] : 0
+        } else {
+            e.v0 = UInt32(values.count)
+            values.append(contentsOf: ids)
+        }
         var s = Int(truncatingIfNeeded: h) & mask
-        while slots[s] >= 0 { s = (s + 1) & mask }
-        slots[s] = Int32(e)
+        while table[s].keyLenPlusOne != 0 { s = (s + 1) & mask }
+        table[s] = e
+        count += 1
     }
 
     private mutating func grow() {
-        let cap = slots.count * 2
-        slots = [Int32](repeating: -1, count: cap)
-        mask = cap - 1
-        for (e, h) in hashes.enumerated() {
+        let old = table
+        table = [Entry](repeating: Entry(), count: old.count * 2)
+        mask = table.count - 1
+        // Re-derive each slot from the stored key (the low hash bits are not kept).
+        for e in old where e.keyLenPlusOne != 0 {
+            let n = Int(e.keyLenPlusOne) - 1
+            let h: UInt64
+            if n > 16 {
+                h = keys.withUnsafeBufferPointer { ByteHash.hash(UnsafeRawPointer($0.baseAddress! + Int(e.k1)), n) }
+            } else {
+                var b = (e.k0, e.k1)
+                h = withUnsafeBytes(of: &b) { ByteHash.hash($0.baseAddress!, n) }
+            }
             var s = Int(truncatingIfNeeded: h) & mask
-            while slots[s] >= 0 { s = (s + 1) & mask }
-            slots[s] = Int32(e)
+            while table[s].keyLenPlusOne != 0 { s = (s + 1) & mask }
+            table[s] = e
         }
     }
 }

@@ -162,10 +162,20 @@ public final class Tokenizer: Sendable {
 
     /// Ids of one text without token strings (the batch path), truncated and processed.
     func encodeIDs(_ text: String, addSpecialTokens: Bool, _ state: inout EncoderState) -> [UInt32] {
-        var first = core.encodeSequence(text, typeID: 0, wantTokens: false, &state)
-        if truncation == nil, core.postProcessor == nil || !addSpecialTokens {
-            return first.ids
+        if truncation == nil {
+            core.encodeRaw(text, wantTokens: false, &state)
+            let layout = addSpecialTokens ? core.singleLayout : core.singleLayoutPlain
+            if layout.count == 1 && layout[0] < 0 { return exactCopy(state.ids) }
+            var n = 0
+            for v in layout { n += v < 0 ? state.ids.count : 1 }
+            var out: [UInt32] = []
+            out.reserveCapacity(n)
+            for v in layout {
+                if v < 0 { out += state.ids } else { out.append(UInt32(v)) }
+            }
+            return out
         }
+        var first = core.encodeSequence(text, typeID: 0, wantTokens: false, &state)
         var none: EncodingParts?
         if let t = truncation {
             let added = addSpecialTokens ? (core.postProcessor?.addedTokens(pair: false) ?? 0) : 0
@@ -187,6 +197,18 @@ public final class Tokenizer: Sendable {
         }
         if let d = core.decoder { return d.decode(tokens) }
         return tokens.joined(separator: " ")
+    }
+}
+
+/// A copy with its own storage of exactly `a.count` elements (`Array(a)` would share the
+/// scratch buffer, whose next `removeAll(keepingCapacity:)` would then reallocate it).
+@inline(__always)
+func exactCopy(_ a: [UInt32]) -> [UInt32] {
+    [UInt32](unsafeUninitializedCapacity: a.count) { out, n in
+        a.withUnsafeBufferPointer { src in
+            if let d = out.baseAddress, let s = src.baseAddress { d.initialize(from: s, count: src.count) }
+        }
+        n = a.count
     }
 }
 

@@ -12,7 +12,7 @@ struct EncoderState {
     var pre = PreTokenizerScratch()
     var spans: [(Range<Int>, Bool)] = []
     var cache = WordCache()
-    var bpe = BPEScratch()
+    var bpe = BPEWorkspace()
     var ids: [UInt32] = []
     var tokens: [String] = []
     var wantTokens = false
@@ -34,6 +34,26 @@ final class TokenizerCore: Sendable {
     let modelVocabSize: Int
     /// The model receives raw bytes and applies the byte-level mapping itself.
     let rawBytes: Bool
+    /// The model, unwrapped (read only on word-cache misses).
+    let bpe: BPEModel?
+    let wordPiece: WordPieceModel?
+    /// How the pre-tokenizer runs, decided once.
+    let plan: Plan
+    /// Ids layout of one processed sequence (-1: the sequence), with and without special tokens.
+    let singleLayout: [Int64]
+    let singleLayoutPlain: [Int64]
+
+    /// Pre-tokenization strategies, fastest first.
+    enum Plan: Sendable {
+        /// No pre-tokenizer step left: the whole part is one piece.
+        case whole
+        /// One hand-written regex split streams pieces straight to the model.
+        case known(KnownSplitPattern)
+        /// One splitting step streams pieces straight to the model.
+        case cut(PreTokenizerStep)
+        /// Several steps, or steps that rewrite bytes.
+        case general([PreTokenizerStep])
+    }
 
     init(normalizer: TextNormalizer?, preTokenizer: PreTokenizerPipeline?, model: TokenModel,
          postProcessor: PostProcessor?, decoder: TokenDecoder?, added: AddedVocabulary, modelVocabSize: Int) {
@@ -45,6 +65,24 @@ final class TokenizerCore: Sendable {
         self.added = added
         self.modelVocabSize = modelVocabSize
         self.rawBytes = preTokenizer?.rawBytesToModel ?? false
+        switch model {
+        case .bpe(let m): bpe = m; wordPiece = nil
+        case .wordPiece(let m): bpe = nil; wordPiece = m
+        }
+        singleLayout = postProcessor?.singleLayout(addSpecialTokens: true) ?? [-1]
+        singleLayoutPlain = postProcessor?.singleLayout(addSpecialTokens: false) ?? [-1]
+        let steps = preTokenizer?.effectiveSteps ?? []
+        if steps.isEmpty {
+            plan = .whole
+        } else if steps.count == 1, case .byteLevel(false, true) = steps[0], preTokenizer?.rawBytesToModel == true {
+            plan = .known(.gpt2)
+        } else if steps.count == 1, case .split(.regex(let r), .isolated, false) = steps[0], let k = r.known {
+            plan = .known(k)
+        } else if steps.count == 1, steps[0].onlySplits {
+            plan = .cut(steps[0])
+        } else {
+            plan = .general(steps)
+        }
     }
 
     func modelID(for bytes: [UInt8]) -> UInt32? {
@@ -61,15 +99,21 @@ final class TokenizerCore: Sendable {
         }
     }
 
-    /// Encodes one sequence (no special tokens yet).
-    func encodeSequence(_ text: String, typeID: UInt32, wantTokens: Bool, _ st: inout EncoderState) -> EncodingParts {
+    /// Encodes one sequence (no special tokens yet) into `st.ids` (and `st.tokens`).
+    @inline(__always)
+    func encodeRaw(_ text: String, wantTokens: Bool, _ st: inout EncoderState) {
         st.ids.removeAll(keepingCapacity: true)
         st.tokens.removeAll(keepingCapacity: true)
         st.wantTokens = wantTokens
         var text = text
         text.withUTF8 { encodeBytes($0, &st) }
+    }
+
+    /// Encodes one sequence (no special tokens yet).
+    func encodeSequence(_ text: String, typeID: UInt32, wantTokens: Bool, _ st: inout EncoderState) -> EncodingParts {
+        encodeRaw(text, wantTokens: wantTokens, &st)
         let n = st.ids.count
-        return EncodingParts(ids: st.ids, tokens: wantTokens ? st.tokens : [],
+        return EncodingParts(ids: exactCopy(st.ids), tokens: wantTokens ? Array(st.tokens[...]) : [],
                              typeIDs: [UInt32](repeating: typeID, count: n), special: [UInt32](repeating: 0, count: n))
     }
 
@@ -134,30 +178,27 @@ final class TokenizerCore: Sendable {
 
     /// Runs the pre-tokenizer steps over one part and the model over each piece.
     private func preTokenize(_ seg: UnsafeBufferPointer<UInt8>, atStart: Bool, _ st: inout EncoderState) {
-        guard let pipe = preTokenizer else {
+        switch plan {
+        case .whole:
             runModel(seg, &st)
-            return
-        }
-        let steps = pipe.effectiveSteps
-        if steps.isEmpty {
-            runModel(seg, &st)
-            return
-        }
-        if steps.count == 1, steps[0].onlySplits {
+        case .known(let k):
+            switch k {
+            case .gpt2: ByteLevel.splitGPT2(seg) { r in runModel(UnsafeBufferPointer(rebasing: seg[r]), &st) }
+            case .cl100k: KnownSplitPattern.splitCL100K(seg, maxDigits: 3) { r in runModel(UnsafeBufferPointer(rebasing: seg[r]), &st) }
+            case .qwen2: KnownSplitPattern.splitCL100K(seg, maxDigits: 1) { r in runModel(UnsafeBufferPointer(rebasing: seg[r]), &st) }
+            case .o200k: KnownSplitPattern.splitO200K(seg) { r in runModel(UnsafeBufferPointer(rebasing: seg[r]), &st) }
+            }
+        case .cut(let step):
             var spans: [(Range<Int>, Bool)] = []
             swap(&spans, &st.spans)
-            steps[0].cut(seg, &spans) { r in runModel(UnsafeBufferPointer(rebasing: seg[r]), &st) }
+            step.cut(seg, &spans) { r in runModel(UnsafeBufferPointer(rebasing: seg[r]), &st) }
             swap(&spans, &st.spans)
-            return
+        case .general(let steps):
+            var scratch = PreTokenizerScratch()
+            swap(&scratch, &st.pre)
+            preTokenizer!.run(seg, atStart: atStart, steps: steps, mapAtEnd: !rawBytes, &scratch) { runModel($0, &st) }
+            swap(&scratch, &st.pre)
         }
-        if steps.count == 1, case .byteLevel(false, true) = steps[0], rawBytes {
-            ByteLevel.splitGPT2(seg) { r in runModel(UnsafeBufferPointer(rebasing: seg[r]), &st) }
-            return
-        }
-        var scratch = PreTokenizerScratch()
-        swap(&scratch, &st.pre)
-        pipe.run(seg, atStart: atStart, steps: steps, mapAtEnd: !pipe.rawBytesToModel, &scratch) { runModel($0, &st) }
-        swap(&scratch, &st.pre)
     }
 
     /// Runs the model on one piece through the word cache.
@@ -167,9 +208,10 @@ final class TokenizerCore: Sendable {
         let before = st.ids.count
         let h = ByteHash.hash(UnsafeRawPointer(base), piece.count)
         if !st.cache.lookup(piece, hash: h, into: &st.ids) {
-            switch model {
-            case .bpe(let m): m.tokenize(piece, raw: rawBytes, scratch: &st.bpe, out: &st.ids)
-            case .wordPiece(let m): m.tokenize(piece, out: &st.ids)
+            if let m = bpe {
+                m.tokenize(piece, raw: rawBytes, scratch: st.bpe, out: &st.ids)
+            } else if let m = wordPiece {
+                m.tokenize(piece, out: &st.ids)
             }
             st.cache.insert(piece, hash: h, ids: st.ids[before...])
         }

@@ -51,14 +51,15 @@ final class WordPieceModel: Sendable {
         let base = word.baseAddress!
         var start = 0
         while start < n {
-            let table = start == 0 ? vocab : continuation
+            let first = start == 0
             // Longer candidates cannot be in the vocabulary: start from the longest that
             // could, on a character boundary.
-            var end = min(n, start + table.maxKeyLength)
+            var end = min(n, start + (first ? vocab.maxKeyLength : continuation.maxKeyLength))
             while end < n, end > start, word[end] & 0xC0 == 0x80 { end -= 1 }
             var found: UInt32?
             while end > start {
-                if let id = table.lookup(base + start, end - start) { found = id; break }
+                let id = first ? vocab.lookup(base + start, end - start) : continuation.lookup(base + start, end - start)
+                if let id { found = id; break }
                 end -= 1
                 while end > start, word[end] & 0xC0 == 0x80 { end -= 1 }
             }
