@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "WeftTensor", dependencies: ["COpenBLAS"]),
         .target(name: "WeftModels", dependencies: ["WeftTensor"]),
         .target(name: "WeftTrain", dependencies: ["WeftModels", "WeftTensor"]),
-        .target(name: "WeftText", sources: ["Common", "Rows", "Clean", "Data", "Augment", "TokenFile", "Stemming", "WordNet", "BPE", "Dedup", "Tokenizers/ByteLevel.swift"]),
+        .target(name: "WeftText"),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "WeftTensorTests", dependencies: ["WeftTensor"]),
         .testTarget(name: "WeftModelsTests", dependencies: ["WeftModels"]),
         .testTarget(name: "WeftTrainTests", dependencies: ["WeftTrain", "WeftModels"]),
-        .testTarget(name: "WeftTextTests", dependencies: ["WeftText"], sources: ["RowsTests.swift", "CleanTests.swift", "DataRulesTests.swift", "BPETrainerTests.swift", "ByteLevelTests.swift", "PorterStemmerTests.swift"]),
+        .testTarget(name: "WeftTextTests", dependencies: ["WeftText"]),
         .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore"]),
     ],
     swiftLanguageModes: [.v6]

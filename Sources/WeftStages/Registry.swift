@@ -97,6 +97,7 @@ public enum BuiltinRegistry {
         BPETrainStage.name: BPETrainStage.self,
         WordNetImportStage.name: WordNetImportStage.self,
         DedupStage.name: DedupStage.self,
+        TokenizeStage.name: TokenizeStage.self,
     ]
 
     /// The catalog parsed from the manifests embedded at build time from `stages/*.yaml`.

@@ -5,10 +5,10 @@ import WeftText
 /// What the text and data stages share: opening the input as rows with the common
 /// parameters, the row's text field, and writing reports.
 enum TextStageSupport {
-    /// Opens `with.input` using `format`, `text_field` and `on_invalid_utf8`.
-    static func reader(_ ctx: StageContext, key: String = "input") throws -> RowReader {
+    /// Opens `with.input` using `format` (or `formatKey`), `text_field` and `on_invalid_utf8`.
+    static func reader(_ ctx: StageContext, key: String = "input", formatKey: String = "format") throws -> RowReader {
         let path = try ctx.string(key)
-        let formatName = try ctx.optionalString("format") ?? "auto"
+        let formatName = try ctx.optionalString(formatKey) ?? "auto"
         let format = formatName == "auto" ? nil : RowReader.Format(rawValue: formatName)
         let policy = try ctx.choice("on_invalid_utf8", as: RowReader.InvalidUTF8.self)
         return try RowReader(path: path, options: .init(format: format, textField: try ctx.string("text_field"), invalidUTF8: policy))
@@ -31,20 +31,11 @@ enum TextStageSupport {
         try AtomicWriter.write(path, Array(data) + [0x0A])
     }
 
-    /// Peak resident memory of this process in MB (VmHWM), for the stage log.
-    static func peakRSSMB() -> Double {
-        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return 0 }
-        let kb = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-        return kb / 1024
-    }
-
     /// One log line with throughput and memory: "clean: 1,234 rows in 0.51 s (48.2 MB/s), peak RSS 21 MB".
     static func logThroughput(_ ctx: StageContext, _ name: String, rows: Int, bytes: Int, since start: Date) {
         let s = max(Date().timeIntervalSince(start), 1e-6)
         ctx.log(String(format: "%@: %d rows, %.1f MB in %.2f s (%.1f MB/s), peak RSS %.0f MB",
-                       name, rows, Double(bytes) / 1e6, s, Double(bytes) / 1e6 / s, peakRSSMB()))
+                       name, rows, Double(bytes) / 1e6, s, Double(bytes) / 1e6 / s, ProcessMemory.peakMiB()))
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WeftText
 import WeftCore
 import WeftModels
 import WeftTensor
@@ -46,18 +47,6 @@ func printBenchResult(_ result: [(String, Value)], json: Bool) {
     if json { print(Value.dict(result).orderedJSON) } else { for (k, v) in result { print("\(k): \(v.display)") } }
 }
 
-/// This process's peak resident memory: VmHWM, which (unlike getrusage's ru_maxrss) does not
-/// include what the parent held when it forked us (a Python harness with torch loaded).
-func peakRSSMiB() -> Double {
-    if let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
-        return kb / 1024
-    }
-    var u = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_maxrss) / 1024
-}
 
 extension Bench {
     struct Train: ParsableCommand {
@@ -149,7 +138,7 @@ extension Bench {
                     ("threads", .int(BLAS.threads)), ("blas_core", .string(BLAS.coreName)), ("timed_steps", .int(steps)),
                     ("step_ms", .double((med * 1e4).rounded() / 10)), ("tokens_per_s", .double(tps.rounded())),
                     ("achieved_gflops", .double((gflops * 10).rounded() / 10)), ("flops_per_token", .double(flopsPerToken)),
-                    ("peak_rss_mib", .double(peakRSSMiB().rounded())), ("loss_first", .double(losses.first ?? .nan)), ("loss_last", .double(losses.last ?? .nan)),
+                    ("peak_rss_mib", .double(ProcessMemory.peakMiB().rounded())), ("loss_first", .double(losses.first ?? .nan)), ("loss_last", .double(losses.last ?? .nan)),
                 ]
                 printBenchResult(result, json: json)
                 return 0
@@ -206,7 +195,7 @@ extension Bench {
                     ("decode_tokens_per_s", .double((Double(newTokens) / dec * 10).rounded() / 10)),
                     ("decode_gflops", .double((fDec * Double(newTokens) / dec / 1e8).rounded() / 10)),
                     ("tokens_per_s", .double((Double(newTokens) / dec * 10).rounded() / 10)), ("step_ms", .double((dec / Double(newTokens) * 1e5).rounded() / 100)),
-                    ("peak_rss_mib", .double(peakRSSMiB().rounded())),
+                    ("peak_rss_mib", .double(ProcessMemory.peakMiB().rounded())),
                 ]
                 printBenchResult(result, json: json)
                 return 0

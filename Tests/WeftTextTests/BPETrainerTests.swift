@@ -30,7 +30,7 @@ import Testing
         return try JSONDecoder().decode(Expected.self, from: data)
     }
 
-    static func train(_ e: Expected, threads: Int) throws -> BPEModel {
+    static func train(_ e: Expected, threads: Int) throws -> TrainedBPE {
         var trainer = try BPETrainer(options: .init(
             vocabSize: e.vocab_size, minFrequency: e.min_frequency, specialTokens: e.special_tokens,
             initialAlphabetBytes: e.initial_alphabet_bytes, threads: threads))
@@ -156,7 +156,7 @@ import Testing
         t.add(sequence: "ab ab ab abc")
         let m = try t.train()
         #expect(m.tokens[0] == "ab")
-        #expect(m.merges.first == BPEModel.Merge(left: "a", right: "b"))
+        #expect(m.merges.first == TrainedBPE.Merge(left: "a", right: "b"))
         #expect(m.vocabulary["ab"] == 0)
         let json = String(decoding: m.tokenizerJSON(), as: UTF8.self)
         #expect(json.contains(#""content": "q\"\\\u0001\n""#))

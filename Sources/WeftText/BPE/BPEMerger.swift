@@ -22,7 +22,7 @@
 /// older entry for it is still there, and then behaves as the reference's does.
 enum BPEMerger {
     /// Trains on `counter`'s words with `options` (already validated).
-    static func train(_ counter: WordCounter, _ options: BPETrainer.Options) -> BPEModel {
+    static func train(_ counter: WordCounter, _ options: BPETrainer.Options) -> TrainedBPE {
         // 1. Special tokens, then the alphabet.
         var tokens = ByteStringTable(capacity: max(options.vocabSize, 512))
         for s in options.specialTokens {
@@ -214,13 +214,13 @@ enum BPEMerger {
         var lastRank: [UInt64: Int] = [:]
         for (i, k) in merges.enumerated() { lastRank[k] = i }
         let names = (0..<tokens.count).map { String(decoding: tokens.arena[tokens.range($0)], as: UTF8.self) }
-        var result: [BPEModel.Merge] = []
+        var result: [TrainedBPE.Merge] = []
         result.reserveCapacity(merges.count)
         for (i, k) in merges.enumerated() where lastRank[k] == i {
             result.append(.init(left: names[Int(k >> 32)], right: names[Int(k & 0xFFFF_FFFF)]))
         }
         var specials: [String] = []
         for s in options.specialTokens where !specials.contains(s) { specials.append(s) }
-        return BPEModel(tokens: names, merges: result, specialTokens: specials, mergesPerformed: merges.count)
+        return TrainedBPE(tokens: names, merges: result, specialTokens: specials, mergesPerformed: merges.count)
     }
 }

@@ -120,7 +120,7 @@ public struct BPETrainer: Sendable {
     }
 
     /// Learns the vocabulary and merges from the words added so far.
-    public func train() throws -> BPEModel {
+    public func train() throws -> TrainedBPE {
         try options.validate()
         return BPEMerger.train(counter, options)
     }

@@ -1,6 +1,6 @@
 /// A trained byte-level BPE model: the vocabulary (tokens by id) and the ordered merges,
 /// written as the `tokenizer.json` that `tokenizers` 0.23.3 saves for the same training.
-public struct BPEModel: Sendable, Equatable {
+public struct TrainedBPE: Sendable, Equatable {
     /// One merge rule: two tokens (byte-level strings) joined into one.
     public struct Merge: Sendable, Equatable, Hashable {
         public var left: String

@@ -113,7 +113,9 @@ public struct RowReader {
     public mutating func nextBatch(maxBytes: Int = 1 << 22) throws -> [Row]? {
         var rows: [Row] = []
         var used = 0
-        while used < maxBytes {
+        // A batch ends at maxBytes of input, but never empty before the end of the file
+        // (blank lines and a CSV header yield no rows).
+        while used < maxBytes || rows.isEmpty {
             guard let (range, lineStart, next) = try nextRecordRange() else { break }
             used += range.count + 1
             let row = try makeRow(range, line: lineStart)
