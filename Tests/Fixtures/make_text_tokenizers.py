@@ -17,6 +17,9 @@ Writes:
     which the tests read from site-packages rather than from the repository).
 
 Usage: python3 Tests/Fixtures/make_text_tokenizers.py [--truth-cache /tmp/truth.json]
+
+The WordPiece trainer's vocabulary order varies between runs (hash-map order), so a
+rerun rewrites wordpiece*/ with different but self-consistent ids.
 """
 import argparse
 import glob
@@ -24,6 +27,7 @@ import json
 import os
 import sys
 
+os.environ.setdefault("RAYON_NUM_THREADS", "1")  # deterministic training
 import tokenizers
 from tokenizers import (Regex, Tokenizer, decoders, models, normalizers as N,
                         pre_tokenizers as P, processors, trainers)
@@ -189,6 +193,11 @@ def digests(t):
             h = blocks.get(blk, 0xcbf29ce484222325)
             blocks[blk] = fnv(cp.to_bytes(4, "little") + s.encode("utf-8") + b"\xff", h)
         out[name] = {"count": len(t[name]), "blocks": {str(k): "%016x" % v for k, v in sorted(blocks.items())}}
+    for bit, name in enumerate(CLASS_BITS):
+        h = 0xcbf29ce484222325
+        for a, b in t[name]:
+            h = fnv(a.to_bytes(4, "little") + b.to_bytes(4, "little"), h)
+        out["class_" + name] = {"bit": bit, "count": len(t[name]), "fnv": "%016x" % h}
     return out
 
 
