@@ -158,6 +158,8 @@ func checkAgainstReference(_ tok: Tokenizer, _ rows: [[String: Any]], checkDecod
                 single = single.map { $0.count < n ? (p.left ? [UInt32](repeating: p.padID, count: n - $0.count) + $0 : $0 + [UInt32](repeating: p.padID, count: n - $0.count)) : $0 }
             }
             #expect(batch == single, "\(name)")
+            let one = (strings + strings).map { tok.encodeIDs($0) }
+            #expect(one == (strings + strings).map { tok.encode($0).ids }, "\(name) encodeIDs")
         }
     }
 }

@@ -122,6 +122,22 @@ public final class Tokenizer: Sendable {
                         specialTokensMask: parts.special)
     }
 
+    /// The ids of one text, as `encode(_:addSpecialTokens:).ids` gives them, without
+    /// building token strings (the fast path for datasets).
+    public func encodeIDs(_ text: String, addSpecialTokens: Bool = true) -> [UInt32] {
+        let box = pool.take()
+        defer { pool.put(box) }
+        var ids = encodeIDs(text, addSpecialTokens: addSpecialTokens, &box.state)
+        if let p = padding {
+            let n = p.target(longest: ids.count) - ids.count
+            if n > 0 {
+                let pads = [UInt32](repeating: p.padID, count: n)
+                ids = p.left ? pads + ids : ids + pads
+            }
+        }
+        return ids
+    }
+
     /// Encodes many texts on `threads` threads; ids in input order, identical to calling
     /// `encode(_:).ids` on each (padding "BatchLongest" pads to the longest of the batch,
     /// as the reference's `encode_batch` does).
