@@ -144,6 +144,8 @@ func checkAgainstReference(_ tok: Tokenizer, _ rows: [[String: Any]], checkDecod
             #expect(enc.typeIDs == uintArray(row["type_ids"]))
             #expect(enc.attentionMask == uintArray(row["attention_mask"]))
         }
+        let singles = try TokenizerFixtures.rows("minilm/with_file_settings.jsonl").filter { $0["text"] is String }
+        #expect(tok.encodeBatch(singles.map { $0["text"] as! String }, threads: 2) == singles.map { uintArray($0["ids"]) })
         checkAgainstReference(tok.with(truncation: nil, padding: nil), try TokenizerFixtures.rows("minilm/expected.jsonl"))
     }
 

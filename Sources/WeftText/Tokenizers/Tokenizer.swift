@@ -178,26 +178,26 @@ public final class Tokenizer: Sendable {
 
     /// Ids of one text without token strings (the batch path), truncated and processed.
     func encodeIDs(_ text: String, addSpecialTokens: Bool, _ state: inout EncoderState) -> [UInt32] {
-        if truncation == nil {
-            core.encodeRaw(text, wantTokens: false, &state)
-            let layout = addSpecialTokens ? core.singleLayout : core.singleLayoutPlain
-            if layout.count == 1 && layout[0] < 0 { return exactCopy(state.ids) }
-            var n = 0
-            for v in layout { n += v < 0 ? state.ids.count : 1 }
-            var out: [UInt32] = []
-            out.reserveCapacity(n)
-            for v in layout {
-                if v < 0 { out += state.ids } else { out.append(UInt32(v)) }
+        core.encodeRaw(text, wantTokens: false, &state)
+        let layout = addSpecialTokens ? core.singleLayout : core.singleLayoutPlain
+        if let t = truncation, t.strategy != .onlySecond {
+            // A single sequence keeps max_length minus the special tokens the layout adds.
+            let limit = max(0, t.maxLength - (layout.count - layout.filter { $0 < 0 }.count))
+            let n = state.ids.count
+            if n > limit || t.maxLength == 0 {
+                let keep = t.maxLength == 0 ? 0 : limit
+                if t.fromLeft { state.ids.removeFirst(n - keep) } else { state.ids.removeLast(n - keep) }
             }
-            return out
         }
-        var first = core.encodeSequence(text, typeID: 0, wantTokens: false, &state)
-        var none: EncodingParts?
-        if let t = truncation {
-            let added = addSpecialTokens ? (core.postProcessor?.addedTokens(pair: false) ?? 0) : 0
-            t.apply(&first, &none, maxLength: max(0, t.maxLength - added))
+        if layout.count == 1 && layout[0] < 0 { return exactCopy(state.ids) }
+        var n = 0
+        for v in layout { n += v < 0 ? state.ids.count : 1 }
+        var out: [UInt32] = []
+        out.reserveCapacity(n)
+        for v in layout {
+            if v < 0 { out += state.ids } else { out.append(UInt32(v)) }
         }
-        return core.postProcess(first, nil, addSpecialTokens: addSpecialTokens).ids
+        return out
     }
 
     /// Decodes ids to text with the tokenizer's decoder (tokens joined by spaces without
