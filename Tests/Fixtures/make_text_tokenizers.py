@@ -109,6 +109,31 @@ def unicode_truth():
     wrapped = [("\u0334" + c + "\u0334") if c != "\x01" else "z" for c in CHARS]
     out = N.NFD().normalize_str("\x01".join(wrapped)).split("\x01")
     t["nfd_ccc"] = [[cp, o] for cp, w, o in zip(CPS, wrapped, out) if o != w and cp != 1]
+    # Class 1 (which U+0334 cannot reveal): NFD("\u0301" + c) moves c first when its class
+    # is between 1 and 229.
+    wrapped = [("\u0301" + c) if c != "\x01" else "z" for c in CHARS]
+    out = N.NFD().normalize_str("\x01".join(wrapped)).split("\x01")
+    low_ccc = set(cp for cp, w, o in zip(CPS, wrapped, out) if o != w and cp != 1)
+    changed = set(cp for cp, _ in t["nfd"]) | set(cp for cp, _ in t["nfd_ccc"]) | low_ccc
+    t["nfd_relevant"] = to_ranges([cp in changed for cp in CPS])
+    changed_k = changed | set(cp for cp, _ in t["nfkd"])
+    t["nfkd_relevant"] = to_ranges([cp in changed_k for cp in CPS])
+    # Second halves of canonical pairs (what a preceding starter may compose with), from
+    # Python's newer tables (a superset is safe) plus the Hangul vowel and final jamo.
+    import unicodedata
+    second = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for cp in CPS:
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<"):
+            parts = d.split()
+            if len(parts) == 2:
+                second.add(int(parts[1], 16))
+    ccc = set(cp for cp, _ in t["nfd_ccc"]) | low_ccc
+    t["lowercase_changes"] = to_ranges([c != o for c, o in zip(CHARS, low)])
+    nfc_changed = set(cp for cp, _ in t["nfc"])
+    nfkc_changed = set(cp for cp, _ in t["nfkc"])
+    t["nfc_relevant"] = to_ranges([cp in second or cp in ccc or cp in nfc_changed for cp in CPS])
+    t["nfkc_relevant"] = to_ranges([cp in second or cp in ccc or cp in nfkc_changed for cp in CPS])
     nfd = set(cp for cp, _ in t["nfd"])
     strip = per_char(N.BertNormalizer(clean_text=False, handle_chinese_chars=False,
                                       strip_accents=True, lowercase=False), "\x01")
@@ -135,7 +160,8 @@ def unicode_truth():
 # Bit order shared with UnicodeClasses.swift.
 CLASS_BITS = ["whitespace", "bert_clean_removed", "punctuation", "numeric", "bert_mn",
               "combining_mark", "regex_word", "onig_N", "onig_M", "onig_Lu", "onig_Ll",
-              "onig_Lt", "onig_Lm", "onig_Lo"]
+              "onig_Lt", "onig_Lm", "onig_Lo", "nfd_relevant", "nfkd_relevant", "nfc_relevant",
+              "nfkc_relevant", "lowercase_changes"]
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 

@@ -87,7 +87,7 @@ enum PreTokenizerStep: Sendable {
     /// Groups characters by a kind: 0 = dropped, -1 = a piece on its own, any other value
     /// = maximal runs of that kind.
     @inline(__always)
-    static func runs(_ p: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void, _ kind: (UInt16) -> Int) {
+    static func runs(_ p: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void, _ kind: (UInt32) -> Int) {
         let t = UnicodeClasses.table
         var i = 0
         var runStart = 0
@@ -111,10 +111,10 @@ enum PreTokenizerStep: Sendable {
         if runKind > 0 { body(runStart..<p.count) }
     }
 
-    static let asciiClasses: [UInt16] = (0..<128).map { UnicodeClasses.classes(UInt32($0)) }
+    static let asciiClasses: [UInt32] = (0..<128).map { UnicodeClasses.classes(UInt32($0)) }
 
     /// Tiling where each character satisfying `isMatch` is its own match.
-    static func charSpans(_ p: UnsafeBufferPointer<UInt8>, _ spans: inout [(Range<Int>, Bool)], _ isMatch: (UInt16) -> Bool) {
+    static func charSpans(_ p: UnsafeBufferPointer<UInt8>, _ spans: inout [(Range<Int>, Bool)], _ isMatch: (UInt32) -> Bool) {
         spans.removeAll(keepingCapacity: true)
         var i = 0, prev = 0
         while i < p.count {

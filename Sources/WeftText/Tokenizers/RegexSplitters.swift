@@ -46,14 +46,14 @@ enum KnownSplitPattern: Sendable {
 
     /// Class bits and byte length of the character at `i`.
     @inline(__always)
-    private static func at(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ t: UnicodeClasses.Table) -> (UInt16, Int, UInt32) {
+    private static func at(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, _ t: UnicodeClasses.Table) -> (UInt32, Int, UInt32) {
         let b = p[i]
         if b < 0x80 { return (asciiClasses[Int(b)], 1, UInt32(b)) }
         let (v, n) = UTF8Scalar.decode(p, i)
         return (t.classes(v), n, v)
     }
 
-    private static let asciiClasses: [UInt16] = (0..<128).map { UnicodeClasses.classes(UInt32($0)) }
+    private static let asciiClasses: [UInt32] = (0..<128).map { UnicodeClasses.classes(UInt32($0)) }
 
     /// Length of a contraction `(?i:'s|'t|'re|'ve|'m|'ll|'d)` starting at `i` (the quote), or 0.
     /// Oniguruma's case folding also lets U+017F (long s) match `s`.
@@ -80,7 +80,7 @@ enum KnownSplitPattern: Sendable {
 
     /// Whether the scalar can be the optional prefix `[^\r\n\p{L}\p{N}]`.
     @inline(__always)
-    private static func isPrefix(_ c: UInt16, _ v: UInt32) -> Bool {
+    private static func isPrefix(_ c: UInt32, _ v: UInt32) -> Bool {
         c & (Bit.letter | Bit.number) == 0 && v != 0x0A && v != 0x0D
     }
 

@@ -12,58 +12,69 @@ enum UnicodeClasses {
     /// One class per bit; the order matches `packedRanges`.
     enum Bit {
         /// Rust `char::is_whitespace`, `regex` `\s` and Oniguruma `\s` (all White_Space).
-        static let whitespace: UInt16 = 1 << 0
+        static let whitespace: UInt32 = 1 << 0
         /// Removed by `BertNormalizer` clean_text (Cc, Cf, Co of `unicode_categories`; U+0000; U+FFFD).
-        static let bertRemoved: UInt16 = 1 << 1
+        static let bertRemoved: UInt32 = 1 << 1
         /// `is_ascii_punctuation || unicode_categories::is_punctuation` (BERT, Punctuation).
-        static let punctuation: UInt16 = 1 << 2
+        static let punctuation: UInt32 = 1 << 2
         /// Rust `char::is_numeric` (Digits).
-        static let numeric: UInt16 = 1 << 3
+        static let numeric: UInt32 = 1 << 3
         /// Nonspacing marks removed by BERT's strip_accents (after NFD).
-        static let bertNonspacingMark: UInt16 = 1 << 4
+        static let bertNonspacingMark: UInt32 = 1 << 4
         /// Combining marks removed by `StripAccents`.
-        static let combiningMark: UInt16 = 1 << 5
+        static let combiningMark: UInt32 = 1 << 5
         /// `regex` crate `\w` (Whitespace pre-tokenizer, single_word added tokens).
-        static let word: UInt16 = 1 << 6
+        static let word: UInt32 = 1 << 6
         /// Oniguruma `\p{N}`.
-        static let number: UInt16 = 1 << 7
+        static let number: UInt32 = 1 << 7
         /// Oniguruma `\p{M}`.
-        static let mark: UInt16 = 1 << 8
+        static let mark: UInt32 = 1 << 8
         /// Oniguruma `\p{Lu}`.
-        static let upper: UInt16 = 1 << 9
+        static let upper: UInt32 = 1 << 9
         /// Oniguruma `\p{Ll}`.
-        static let lower: UInt16 = 1 << 10
+        static let lower: UInt32 = 1 << 10
         /// Oniguruma `\p{Lt}`.
-        static let title: UInt16 = 1 << 11
+        static let title: UInt32 = 1 << 11
         /// Oniguruma `\p{Lm}`.
-        static let modifier: UInt16 = 1 << 12
+        static let modifier: UInt32 = 1 << 12
         /// Oniguruma `\p{Lo}`.
-        static let otherLetter: UInt16 = 1 << 13
+        static let otherLetter: UInt32 = 1 << 13
+        /// Changed by the reference's NFD, or of nonzero combining class there.
+        static let nfdRelevant: UInt32 = 1 << 14
+        /// Changed by the reference's NFKD, or of nonzero combining class there.
+        static let nfkdRelevant: UInt32 = 1 << 15
+        /// Changed by the reference's NFC, of nonzero combining class, or the second half
+        /// of a canonical composition (NFC's quick check).
+        static let nfcRelevant: UInt32 = 1 << 16
+        /// The same for NFKC.
+        static let nfkcRelevant: UInt32 = 1 << 17
+        /// Changed by Rust's `char::to_lowercase`.
+        static let lowercaseChanges: UInt32 = 1 << 18
         /// Oniguruma `\p{L}` (the union of the five letter categories).
-        static let letter: UInt16 = upper | lower | title | modifier | otherLetter
+        static let letter: UInt32 = upper | lower | title | modifier | otherLetter
     }
 
     /// The alphabet of the packed varints (index = 6-bit digit).
     static let packAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// The unpacked table, built on first use (about 0.1 s of work, ~200 KB).
+    /// The unpacked table, built on first use (about 0.1 s of work, ~300 KB).
     static let table = Table()
 
     /// The class bits of one scalar value.
     @inline(__always)
-    static func classes(_ v: UInt32) -> UInt16 { table.classes(v) }
+    static func classes(_ v: UInt32) -> UInt32 { table.classes(v) }
 
     /// Two-stage lookup: block index per 256 code points, then deduplicated blocks.
     final class Table: Sendable {
-        let stage1: [UInt16]
-        let stage2: [UInt16]
+        let stage1: [UInt32]
+        let stage2: [UInt32]
 
         init() {
-            var flat = [UInt16](repeating: 0, count: 0x110000)
+            var flat = [UInt32](repeating: 0, count: 0x110000)
             var digit = [Int](repeating: 0, count: 128)
             for (k, c) in UnicodeClasses.packAlphabet.enumerated() { digit[Int(c)] = k }
             for (bitIndex, chunks) in UnicodeClasses.packedRanges.enumerated() {
-                let bit = UInt16(1) << UInt16(bitIndex)
+                let bit = UInt32(1) << UInt32(bitIndex)
                 var numbers: [Int] = []
                 var n = 0, shift = 0
                 for chunk in chunks {
@@ -84,15 +95,15 @@ enum UnicodeClasses {
                     k += 2
                 }
             }
-            var s1 = [UInt16](repeating: 0, count: 0x110000 >> 8)
-            var s2: [UInt16] = []
-            var seen: [[UInt16]: UInt16] = [:]
+            var s1 = [UInt32](repeating: 0, count: 0x110000 >> 8)
+            var s2: [UInt32] = []
+            var seen: [[UInt32]: UInt32] = [:]
             for b in 0..<(0x110000 >> 8) {
                 let block = Array(flat[(b << 8)..<((b + 1) << 8)])
                 if let idx = seen[block] {
                     s1[b] = idx
                 } else {
-                    let idx = UInt16(s2.count >> 8)
+                    let idx = UInt32(s2.count >> 8)
                     seen[block] = idx
                     s2.append(contentsOf: block)
                     s1[b] = idx
@@ -103,7 +114,7 @@ enum UnicodeClasses {
         }
 
         @inline(__always)
-        func classes(_ v: UInt32) -> UInt16 {
+        func classes(_ v: UInt32) -> UInt32 {
             guard v < 0x110000 else { return 0 }
             return stage2.withUnsafeBufferPointer { s2 in
                 stage1.withUnsafeBufferPointer { s1 in s2[Int(s1[Int(v >> 8)]) << 8 | Int(v & 0xFF)] }
