@@ -362,6 +362,10 @@ def make_llama3(lines, pattern, vocab=1500):
 
     def f(d):
         d["model"]["ignore_merges"] = True
+        if pattern == CL100K:  # Llama-3's published file: ByteLevel then the template
+            d["post_processor"] = {"type": "Sequence", "processors": [
+                {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
+                d["post_processor"]]}
     return edit(tok, f)
 
 
@@ -557,8 +561,11 @@ def make_tokenizers():
             strs = short
         d = os.path.join(OUT, name)
         os.makedirs(d, exist_ok=True)
+        j = json.loads(tok.to_str())
+        if name in ("gpt2", "llama2"):  # merges as "a b" strings, as the published files have them
+            j["model"]["merges"] = [a + " " + b for a, b in j["model"]["merges"]]
         with open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8") as f:
-            f.write(tok.to_str())
+            f.write(json.dumps(j, ensure_ascii=False, separators=(",", ":")))
         again = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
         write_jsonl(os.path.join(d, "expected.jsonl"), expected_rows(again, strs, PAIRS))
     # The real MiniLM tokenizer (read from site-packages by the tests, not copied).
