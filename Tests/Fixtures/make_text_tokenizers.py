@@ -419,6 +419,22 @@ def make_qwen2(lines):
     return edit(tok, f)
 
 
+def make_bpe_affixes(lines):
+    """Word-level BPE with continuing_subword_prefix and end_of_word_suffix (CLIP-like),
+    an unk token that is not fused, and the BPE decoder."""
+    tok = Tokenizer(models.BPE(unk_token="[UNK]", continuing_subword_prefix="##", end_of_word_suffix="</w>"))
+    tok.normalizer = N.Sequence([N.NFC(), N.Lowercase()])
+    tok.pre_tokenizer = P.Whitespace()
+    tok.train_from_iterator(lines, trainers.BpeTrainer(
+        vocab_size=700, show_progress=False, special_tokens=["[UNK]", "<|startoftext|>", "<|endoftext|>"],
+        continuing_subword_prefix="##", end_of_word_suffix="</w>", limit_alphabet=60))
+    tok.decoder = decoders.BPEDecoder(suffix="</w>")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<|startoftext|> $A <|endoftext|>", pair="<|startoftext|> $A <|endoftext|> $B:1 <|endoftext|>:1",
+        special_tokens=[("<|startoftext|>", 1), ("<|endoftext|>", 2)])
+    return tok
+
+
 def make_wordpiece(lines):
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = N.BertNormalizer(lowercase=True)
@@ -543,6 +559,7 @@ def make_tokenizers():
         "tinyllama": (make_llama2(lines, "metaspace"), short),
         "qwen2": (make_qwen2(lines), sub),
         "gpt4o": (make_llama3(lines, O200K, vocab=1200), sub),
+        "bpe_affixes": (make_bpe_affixes(lines), sub),
         "wordpiece": (wp_variant(wp, state(N.BertNormalizer(lowercase=True)), state(P.BertPreTokenizer()),
                                  post=state(processors.BertProcessing(("[SEP]", 3), ("[CLS]", 2)))), sub),
         "wordpiece_misc": (wp_variant(
