@@ -64,6 +64,15 @@ enum TokenizerFixtures {
     }
 }
 
+/// Flags set from several threads.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flags: [Bool]
+    init(count: Int) { flags = [Bool](repeating: false, count: count) }
+    func set(_ k: Int, _ v: Bool) { lock.lock(); flags[k] = v; lock.unlock() }
+    var all: Bool { lock.lock(); defer { lock.unlock() }; return flags.allSatisfy { $0 } }
+}
+
 /// Exact text comparison (UTF-8 bytes): Swift's `==` treats "é" and "e\u{301}" as equal.
 func bytesOf(_ strings: [String]) -> [[UInt8]] { strings.map { Array($0.utf8) } }
 
@@ -148,6 +157,17 @@ func checkAgainstReference(_ tok: Tokenizer, _ rows: [[String: Any]], checkDecod
         let singles = try TokenizerFixtures.rows("minilm/with_file_settings.jsonl").filter { $0["text"] is String }
         #expect(tok.encodeBatch(singles.map { $0["text"] as! String }, threads: 2) == singles.map { uintArray($0["ids"]) })
         checkAgainstReference(tok.with(truncation: nil, padding: nil), try TokenizerFixtures.rows("minilm/expected.jsonl"))
+    }
+
+    @Test func concurrentEncodesAgree() throws {
+        let strings = try TokenizerFixtures.json("strings.json") as! [String]
+        let tok = try Tokenizer(contentsOf: TokenizerFixtures.path("llama3/tokenizer.json"))
+        let want = strings.map { tok.encode($0).ids }
+        let results = ResultBox(count: 8)
+        DispatchQueue.concurrentPerform(iterations: 8) { k in
+            results.set(k, strings.map { tok.encodeIDs($0) } == want && strings.map { tok.encode($0).ids } == want)
+        }
+        #expect(results.all)
     }
 
     @Test func batchEqualsSingleEncodes() throws {

@@ -225,7 +225,7 @@ struct WordCache {
     private var count = 0
     private let maxEntries: Int
 
-    init(maxEntries: Int = 1 << 19) {
+    init(maxEntries: Int = 1 << 17) {
         self.maxEntries = maxEntries
         reset(capacity: 1 << 14)
     }
