@@ -346,6 +346,14 @@ def make_gpt2(lines):
     return tok
 
 
+def make_roberta(lines):
+    """RoBERTa-style: ByteLevel with add_prefix_space, <s> A </s> (</s></s> B </s>), <mask> lstrip."""
+    tok = bytelevel_bpe(lines, 600, P.ByteLevel(add_prefix_space=True), ["<s>", "<pad>", "</s>", "<unk>"])
+    tok.add_special_tokens([tokenizers.AddedToken("<mask>", lstrip=True, special=True, normalized=False)])
+    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), trim_offsets=True, add_prefix_space=True)
+    return tok
+
+
 LLAMA3_SPECIAL = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>",
                   "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
 CL100K = KNOWN = None
@@ -564,6 +572,7 @@ def make_tokenizers():
         "qwen2": (make_qwen2(lines), sub),
         "gpt4o": (make_llama3(lines, O200K, vocab=1200), sub),
         "bpe_affixes": (make_bpe_affixes(lines), sub),
+        "roberta": (make_roberta(lines), short),
         "wordpiece": (wp_variant(wp, state(N.BertNormalizer(lowercase=True)), state(P.BertPreTokenizer()),
                                  post=state(processors.BertProcessing(("[SEP]", 3), ("[CLS]", 2)))), sub),
         "wordpiece_misc": (wp_variant(

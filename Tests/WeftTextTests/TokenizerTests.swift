@@ -130,7 +130,7 @@ func checkAgainstReference(_ tok: Tokenizer, _ rows: [[String: Any]], checkDecod
 }
 
 @Suite struct TokenizerReferenceTests {
-    @Test(arguments: ["gpt2", "llama3", "llama2", "tinyllama", "qwen2", "gpt4o", "bpe_affixes", "wordpiece", "wordpiece_misc"])
+    @Test(arguments: ["gpt2", "llama3", "llama2", "tinyllama", "qwen2", "gpt4o", "bpe_affixes", "roberta", "wordpiece", "wordpiece_misc"])
     func encodesLikeTokenizers(name: String) throws {
         let tok = try Tokenizer(contentsOf: TokenizerFixtures.path("\(name)/tokenizer.json"))
         checkAgainstReference(tok, try TokenizerFixtures.rows("\(name)/expected.jsonl"))
