@@ -295,7 +295,7 @@ def test_strings():
         "😀", "👍🏽", "👨\u200d👩\u200d👧\u200d👦", "🏳️\u200d🌈", "❤️", "I ❤️ NY", "🙂🙃", "🥰 new", "🧪", "🫠",
         "\x00", "a\x01b", "\x7f", "x\u200by", "\ufeffBOM", "a\u00a0b", "a\u3000b", "a\u2028b", "a\u0085b",
         "soft\u00adhyphen", "\u202eRTL", "\ue000private", "\U0010fffd", "\U000e0001tag", "\ufffd", "a\x0bb\x0cc",
-        "\u32ff", "\U0001fbf0", "\U00011938", "\u0897x",
+        "\u32ff", "\U0001fbf0", "\U00011938", "\u0897x", "\U000e0041\u0301", "\u0915\u094d\u0937", "\u1100\u1161\u11a8",
         "<|endoftext|>", "hello<|endoftext|>world", "a <|endoftext|> b", "<|endoftext|><|endoftext|>",
         "[CLS] x [SEP]", "[cls]", "<s>hi</s>", "<mask>", "a <mask> b", "x<mask>y", " <mask> ", "<unk>",
         "<|begin_of_text|>Hi<|eot_id|>", "<|im_start|>user\nhi<|im_end|>", "<|start_header_id|>system<|end_header_id|>",

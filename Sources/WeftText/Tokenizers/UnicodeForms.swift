@@ -8,11 +8,14 @@ import Foundation
 /// reorder nor compose). Checked for every code point, combining classes included,
 /// against the reference (Tests/Fixtures/text/tokenizers/unicode_digests.json).
 ///
-/// - NFD/NFKD are computed here: each character's full decomposition (read once from
-///   Foundation into a table, for the characters the reference decomposes), then the
-///   canonical ordering of combining marks (a stable sort by combining class).
-/// - NFC/NFKC go through Foundation, only for the short segments around characters they
-///   could change (quick check from the reference's tables), split at barriers.
+/// - NFD/NFKD: each character's full decomposition (read once from Foundation into a
+///   table, for the characters the reference decomposes), then the canonical ordering of
+///   combining marks (a stable sort by combining class). Foundation's own NFC is not used:
+///   on Linux it composes U+E0041 (a tag character) with U+0301 into "Á".
+/// - NFC/NFKC decompose the same way and compose again (primary composites from the
+///   decomposition table, less Swift's Full_Composition_Exclusion, which is stable).
+/// Text without a character a form could change is returned as it is (quick check from
+/// the reference's tables).
 enum UnicodeForms {
     /// A normalization form.
     enum Form: Sendable {
@@ -38,10 +41,13 @@ enum UnicodeForms {
         }
     }
 
-    /// Full decompositions and combining classes of the characters the reference knows.
+    /// Full decompositions and combining classes of the characters the reference knows
+    /// (and, for the canonical table, the primary composites by their two halves).
     final class Decompositions: Sendable {
         let map: [UInt32: [UInt32]]
         let combiningClass: [UInt32: UInt8]
+        /// (first << 32 | second) → composite, for canonical composition (Hangul aside).
+        let pairs: [UInt64: UInt32]
 
         init(compatibility: Bool) {
             let bit = compatibility ? UnicodeClasses.Bit.nfkdRelevant : UnicodeClasses.Bit.nfdRelevant
@@ -59,6 +65,23 @@ enum UnicodeForms {
             }
             self.map = map
             self.combiningClass = ccc
+            // Primary composites: canonical decompositions that are not excluded from
+            // composition. The second half is the last scalar of the full decomposition;
+            // the first is the character whose full decomposition is the rest.
+            var pairs: [UInt64: UInt32] = [:]
+            if !compatibility {
+                var byDecomposition: [[UInt32]: UInt32] = [:]
+                for (v, d) in map where !Unicode.Scalar(v)!.properties.isFullCompositionExclusion {
+                    byDecomposition[d] = v
+                }
+                for (v, d) in map where d.count >= 2 && !(0xAC00...0xD7A3).contains(v) {
+                    guard !Unicode.Scalar(v)!.properties.isFullCompositionExclusion else { continue }
+                    let rest = Array(d.dropLast())
+                    let first = rest.count == 1 ? rest[0] : byDecomposition[rest]
+                    if let first { pairs[UInt64(first) << 32 | UInt64(d[d.count - 1])] = v }
+                }
+            }
+            self.pairs = pairs
         }
     }
 
@@ -79,38 +102,53 @@ enum UnicodeForms {
         switch form {
         case .nfd: return decompose(scalars, canonical, bits)
         case .nfkd: return decompose(scalars, compatibility, bits)
-        case .nfc, .nfkc: return composeInSegments(scalars, form, bits)
+        case .nfc: return compose(decompose(scalars, canonical, Bit.nfdRelevant))
+        case .nfkc: return compose(decompose(scalars, compatibility, Bit.nfkdRelevant))
         }
     }
 
-    /// NFC/NFKC of the short segments that need it. Splitting before a character without
-    /// the relevant bit is safe: it is a starter (nothing reorders across it), cannot be
-    /// the second half of a composition, and is stable alone. So each segment is such a
-    /// character followed by relevant ones, and only segments with a relevant character
-    /// go to Foundation.
-    static func composeInSegments(_ scalars: [UInt32], _ form: Form, _ bits: UInt32) -> [UInt32] {
-        let table = UnicodeClasses.table
-        let n = scalars.count
-        @inline(__always) func isRelevant(_ k: Int) -> Bool {
-            let v = scalars[k]
-            return v >= 0x80 && table.classes(v) & bits != 0
-        }
-        var out: [UInt32] = []
-        out.reserveCapacity(n + 8)
-        var i = 0
-        while i < n {
-            let start = i
-            if !isRelevant(i) {
-                if i + 1 >= n || !isRelevant(i + 1) {
-                    out.append(scalars[i])
-                    i += 1
-                    continue
-                }
-                i += 1
+    private typealias Bit = UnicodeClasses.Bit
+
+    /// Canonical composition of a decomposed, ordered sequence.
+    ///
+    /// reference: UAX #15 sample code (`compose`): a character joins the last starter when
+    /// the pair is a primary composite and no character in between has a combining class
+    /// equal or higher (or is a starter); Hangul syllables are composed arithmetically.
+    static func compose(_ d: [UInt32]) -> [UInt32] {
+        guard !d.isEmpty else { return d }
+        let table = canonical
+        @inline(__always) func ccc(_ v: UInt32) -> UInt8 { v < 0x300 ? 0 : (table.combiningClass[v] ?? 0) }
+        var out = d
+        var starterPos = 0
+        var starter = out[0]
+        var lastClass: Int = ccc(starter) == 0 ? 0 : 256
+        var write = 1
+        for k in 1..<d.count {
+            let ch = d[k]
+            let chClass = Int(ccc(ch))
+            var composite: UInt32?
+            // Hangul: L + V → LV, LV + T → LVT.
+            if starter >= 0x1100, starter < 0x1113, ch >= 0x1161, ch < 0x1176 {
+                composite = 0xAC00 + ((starter - 0x1100) * 21 + (ch - 0x1161)) * 28
+            } else if starter >= 0xAC00, starter <= 0xD7A3, (starter - 0xAC00) % 28 == 0, ch > 0x11A7, ch < 0x11C3 {
+                composite = starter + (ch - 0x11A7)
+            } else {
+                composite = table.pairs[UInt64(starter) << 32 | UInt64(ch)]
             }
-            while i < n, isRelevant(i) { i += 1 }
-            out += viaFoundation(Array(scalars[start..<i]), form)
+            if let c = composite, lastClass < chClass || lastClass == 0 {
+                out[starterPos] = c
+                starter = c
+                continue
+            }
+            if chClass == 0 {
+                starterPos = write
+                starter = ch
+            }
+            lastClass = chClass
+            out[write] = ch
+            write += 1
         }
+        out.removeLast(out.count - write)
         return out
     }
 
@@ -158,43 +196,6 @@ enum UnicodeForms {
                 }
             }
         }
-        return out
-    }
-
-    /// NFC/NFKC through Foundation on runs between barrier characters.
-    static func viaFoundation(_ scalars: [UInt32], _ form: Form) -> [UInt32] {
-        var out: [UInt32] = []
-        out.reserveCapacity(scalars.count + 8)
-        var run = String.UnicodeScalarView()
-        var runIsASCII = true
-        func flush() {
-            if run.isEmpty { return }
-            if runIsASCII {
-                for s in run { out.append(s.value) }
-            } else {
-                let text = String(run)
-                let normalized: String
-                switch form {
-                case .nfd: normalized = text.decomposedStringWithCanonicalMapping
-                case .nfkd: normalized = text.decomposedStringWithCompatibilityMapping
-                case .nfc: normalized = text.precomposedStringWithCanonicalMapping
-                case .nfkc: normalized = text.precomposedStringWithCompatibilityMapping
-                }
-                for s in normalized.unicodeScalars { out.append(s.value) }
-            }
-            run = String.UnicodeScalarView()
-            runIsASCII = true
-        }
-        for v in scalars {
-            if v >= 0x80, isNewerThanReference(v) {
-                flush()
-                out.append(v)
-                continue
-            }
-            if v >= 0x80 { runIsASCII = false }
-            run.append(Unicode.Scalar(v) ?? "\u{FFFD}")
-        }
-        flush()
         return out
     }
 
