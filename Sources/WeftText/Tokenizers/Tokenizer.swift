@@ -70,11 +70,7 @@ public final class Tokenizer: Sendable {
 
     /// Size of the vocabulary including added tokens (the reference's
     /// `get_vocab_size(with_added_tokens=True)`).
-    public var vocabSize: Int {
-        var extra = 0
-        for (_, t) in core.added.byID where core.modelID(for: Array(t.content.utf8)) == nil { extra += 1 }
-        return core.modelVocabSize + extra
-    }
+    public var vocabSize: Int { core.vocabSizeWithAdded }
 
     /// The id of a token text (added tokens first, then the model vocabulary).
     public func id(for token: String) -> UInt32? {

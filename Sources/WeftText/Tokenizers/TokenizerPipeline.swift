@@ -32,6 +32,8 @@ final class TokenizerCore: Sendable {
     let added: AddedVocabulary
     /// Entries in the model vocabulary (the reference's `get_vocab_size()` of the model).
     let modelVocabSize: Int
+    /// The model vocabulary plus added tokens that are not in it.
+    let vocabSizeWithAdded: Int
     /// The model receives raw bytes and applies the byte-level mapping itself.
     let rawBytes: Bool
     /// The model, unwrapped (read only on word-cache misses).
@@ -69,6 +71,12 @@ final class TokenizerCore: Sendable {
         case .bpe(let m): bpe = m; wordPiece = nil
         case .wordPiece(let m): bpe = nil; wordPiece = m
         }
+        var extra = 0
+        for (_, t) in added.byID {
+            let bytes = Array(t.content.utf8)
+            if (bpe?.vocab.lookup(bytes) ?? wordPiece?.vocab.lookup(bytes)) == nil { extra += 1 }
+        }
+        vocabSizeWithAdded = modelVocabSize + extra
         singleLayout = postProcessor?.singleLayout(addSpecialTokens: true) ?? [-1]
         singleLayoutPlain = postProcessor?.singleLayout(addSpecialTokens: false) ?? [-1]
         let steps = preTokenizer?.effectiveSteps ?? []
