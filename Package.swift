@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "WeftModelsTests", dependencies: ["WeftModels"]),
         .testTarget(name: "WeftTrainTests", dependencies: ["WeftTrain", "WeftModels"]),
         .testTarget(name: "WeftTextTests", dependencies: ["WeftText"]),
-        .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore"]),
+        .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore", "WeftText"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeftText
 
 /// Parses each line of a JSONL text into an object.
 func jsonLines(_ text: String?) -> [[String: Any]] {
@@ -215,5 +216,75 @@ struct TextStageTests {
         let corpus = try #require(ws.read("wn/corpus.txt"))
         #expect(corpus.split(separator: "\n").count == 117_659)
         #expect(corpus.utf8.count == 8_963_291)
+    }
+
+    /// The GPT-2-style fixture tokenizer and its expected encodings (from tokenizers 0.23.3).
+    static let gpt2Dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/text/tokenizers/gpt2").path
+
+    func gpt2Cases() throws -> [(text: String, ids: [Int], tokens: [String])] {
+        // Texts through RowReader: Foundation's JSON parser drops a U+FEFF inside a string.
+        var reader = try RowReader(path: Self.gpt2Dir + "/expected.jsonl")
+        var out: [(String, [Int], [String])] = []
+        while let batch = try reader.nextBatch() {
+            for row in batch {
+                guard let t = row.string("text"), let idsJSON = row.jsonText("ids"), let tokJSON = row.jsonText("tokens"),
+                    let ids = try? JSONSerialization.jsonObject(with: Data(idsJSON.utf8)) as? [Int],
+                    let toks = try? JSONSerialization.jsonObject(with: Data(tokJSON.utf8)) as? [String],
+                    !t.contains("\n"), !t.contains("\r"), !t.isEmpty
+                else { continue }
+                out.append((t, ids, toks))
+            }
+        }
+        return out
+    }
+
+    @Test("weft tokenize --json and the tokenize stage give tokenizers' ids; bin rows and loss mask read back")
+    func tokenize() throws {
+        let ws = try TestWorkspace()
+        let cases = try gpt2Cases()
+        #expect(cases.count > 50)
+        try ws.writeBytes("lines.txt", Array((cases.map(\.text).joined(separator: "\n") + "\n").utf8))
+        let r = try ws.run("tokenize", "--tokenizer", Self.gpt2Dir + "/tokenizer.json", "--input", "lines.txt", "--json")
+        #expect(r.code == 0, "\(r)")
+        let got = jsonLines(r.out)
+        #expect(got.count == cases.count)
+        for (g, c) in zip(got, cases) {
+            #expect(g["ids"] as? [Int] == c.ids, "\(c.text)")
+            #expect(g["tokens"] as? [String] == c.tokens, "\(c.text)")
+        }
+        let one = try ws.run("tokenize", "--tokenizer", Self.gpt2Dir + "/tokenizer.json", "--text", "Hello world")
+        #expect(one.out.hasPrefix("ids:    "), "\(one)")
+
+        var rows = cases.map { c -> String in
+            var out: [UInt8] = []
+            JSONBytes.appendString(c.text, to: &out)
+            return "{\"text\": " + String(decoding: out, as: UTF8.self) + "}"
+        }
+        rows.append("{\"prompt\": \"the cat\", \"completion\": \" sat down\"}")
+        try ws.writeBytes("rows.jsonl", Array((rows.joined(separator: "\n") + "\n").utf8))
+        try ws.write("tok.json", try String(contentsOfFile: Self.gpt2Dir + "/tokenizer.json", encoding: .utf8))
+        try ws.write("pipelines/p.yaml", """
+            stages:
+              ids:
+                uses: tokenize
+                with: {input: rows.jsonl, tokenizer: tok.json, output: ids.jsonl, format: jsonl}
+              bin:
+                uses: tokenize
+                with: {input: rows.jsonl, tokenizer: tok.json, output: train.tokens}
+            """)
+        let run = try ws.run("repro")
+        #expect(run.code == 0, "\(run)")
+        let ids = jsonLines(ws.read("ids.jsonl"))
+        #expect(ids.count == cases.count + 1)
+        #expect(zip(ids, cases).allSatisfy { $0.0["ids"] as? [Int] == $0.1.ids })
+        let file = try TokenFile.read(ws.path("train.tokens"))
+        #expect(file.idWidth == 2 && file.rows.count == cases.count + 1)
+        #expect(zip(file.rows, cases).allSatisfy { $0.0.map(Int.init) == $0.1.ids })
+        let pairIDs = try #require(ids.last?["ids"] as? [Int])
+        #expect(file.rows.last!.map(Int.init) == pairIDs)
+        let mask = try #require(file.mask?.last)
+        #expect(mask.contains(0) && mask.contains(1) && mask.first == 0 && mask.last == 1, "prompt tokens are out of the loss: \(mask)")
+        #expect(file.metadata["vocab_size"] == "2004")
     }
 }
