@@ -497,6 +497,7 @@ def component_cases():
             P.Split(" ", "isolated"), P.Split(" ", "removed"), P.Split(" ", "merged_with_previous"),
             P.Split(" ", "merged_with_next"), P.Split(" ", "contiguous"), P.Split(" ", "removed", invert=True),
             P.Split(Regex(r"[aeiou]+"), "merged_with_next"), P.Split(Regex(r"\d"), "contiguous"),
+            P.Split(Regex(r"^\s+|\s+$"), "removed"), P.Split(Regex(r"(?i)[A-Z]{2}"), "isolated"),
             P.Sequence([P.WhitespaceSplit(), P.Digits(individual_digits=True), P.Punctuation()]),
             P.Sequence([P.Digits(individual_digits=True), P.ByteLevel(add_prefix_space=False)]),
             P.Sequence([P.ByteLevel(add_prefix_space=False), P.Digits(individual_digits=True)]),

@@ -51,7 +51,8 @@ final class RegexPattern: Sendable {
             fallback = nil
         } else {
             known = nil
-            fallback = UncheckedRegex(try NSRegularExpression(pattern: source, options: []))
+            // Oniguruma (Ruby syntax) makes ^ and $ line anchors, and only "\n" ends a line.
+            fallback = UncheckedRegex(try NSRegularExpression(pattern: source, options: [.anchorsMatchLines, .useUnixLineSeparators]))
         }
     }
 

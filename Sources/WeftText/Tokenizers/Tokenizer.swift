@@ -23,8 +23,11 @@ public final class Tokenizer: Sendable {
     /// One encoded text (or pair): ids, their token texts, type ids and masks, as the
     /// reference's `Encoding` reports them.
     public struct Encoding: Sendable, Equatable {
+        /// Token ids.
         public var ids: [UInt32]
+        /// Token texts (vocabulary entries; an added token shows the text it matched).
         public var tokens: [String]
+        /// Sequence (segment) ids from the post-processor's template.
         public var typeIDs: [UInt32]
         /// 1 for real tokens, 0 for padding.
         public var attentionMask: [UInt32]
