@@ -34,12 +34,12 @@ public enum TokenizeStage: BuiltinStage {
                 Result {
                     let (kind, segments) = try renderer.segments(row, path: inputPath)
                     if kind == .plain {
-                        let ids = tokenizer.encode(segments[0].0, addSpecialTokens: addSpecial).ids
+                        let ids = tokenizer.encodeIDs(segments[0].0, addSpecialTokens: addSpecial)
                         return (kind, ids, [UInt8](repeating: 1, count: ids.count))
                     }
                     var ids: [UInt32] = [], mask: [UInt8] = []
                     for (text, learn) in segments {
-                        let part = tokenizer.encode(text, addSpecialTokens: false).ids
+                        let part = tokenizer.encodeIDs(text, addSpecialTokens: false)
                         ids += part
                         mask += [UInt8](repeating: learn ? 1 : 0, count: part.count)
                     }

@@ -21,7 +21,8 @@ struct TokenizeCommand: ParsableCommand {
             guard (text == nil) != (input == nil) else {
                 throw ValidationError("give exactly one of --text or --input")
             }
-            let tok = try Tokenizer(contentsOf: tokenizer).with(truncation: nil, padding: nil)
+            // The file's own truncation and padding apply, as `Tokenizer.from_file(...).encode` does.
+            let tok = try Tokenizer(contentsOf: tokenizer)
             var lines: [String]
             if let text {
                 lines = [text]

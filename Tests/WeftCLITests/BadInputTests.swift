@@ -194,7 +194,7 @@ struct BadInputTests {
     @Test("an unknown built-in suggests the closest and lists the available ones")
     func unknownBuiltin() throws {
         try expectRejected("stages:\n  a:\n    uses: concatt\n    with: {inputs: [x], output: a.txt}\n",
-                           messages: ["pipelines/x.yaml:3:11", "unknown built-in 'concatt'", "did you mean 'concat'?", "available: concat", "weft stages --builtin"])
+                           messages: ["pipelines/x.yaml:3:11", "unknown built-in 'concatt'", "did you mean 'concat'?", "available: augment, bpe-train, clean, concat, dedup", "weft stages --builtin"])
     }
 
     @Test("a with: value of the wrong type names the parameter and the expected type (list for a string)")

@@ -61,6 +61,29 @@ public enum JSONBytes {
         return members
     }
 
+    /// The element spans of the JSON array in `buf[range]`.
+    public static func parseArray(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(ParseError) -> [Range<Int>] {
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i < end, isSpace(buf[i]) { i += 1 }
+        guard i < end, buf[i] == UInt8(ascii: "[") else { throw ParseError(column: i - range.lowerBound + 1, message: "expected a list") }
+        i += 1
+        var items: [Range<Int>] = []
+        while i < end, isSpace(buf[i]) { i += 1 }
+        if i < end, buf[i] == UInt8(ascii: "]") { return items }
+        while true {
+            while i < end, isSpace(buf[i]) { i += 1 }
+            let start = i
+            i = try skipValue(buf, i, end, range.lowerBound, depth: 1)
+            items.append(start..<i)
+            while i < end, isSpace(buf[i]) { i += 1 }
+            guard i < end else { throw ParseError(column: i - range.lowerBound + 1, message: "unterminated list") }
+            if buf[i] == UInt8(ascii: ",") { i += 1; continue }
+            if buf[i] == UInt8(ascii: "]") { return items }
+            throw ParseError(column: i - range.lowerBound + 1, message: "expected ',' or ']'")
+        }
+    }
+
     /// Scans a string starting at the opening quote; returns the index after the closing
     /// quote and whether it contains escapes.
     static func scanString(_ buf: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ base: Int) throws(ParseError) -> (Int, Bool) {

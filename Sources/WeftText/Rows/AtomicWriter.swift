@@ -88,6 +88,14 @@ public final class AtomicWriter {
         committed = true
     }
 
+    /// Abandons the file: closes and deletes the temporary (also what `deinit` does).
+    public func discard() {
+        guard !committed else { return }
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+        unlink(tempPath)
+        committed = true
+    }
+
     /// Writes a whole file atomically.
     public static func write(_ path: String, _ bytes: [UInt8]) throws {
         let w = try AtomicWriter(path: path)

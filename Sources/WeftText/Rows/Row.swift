@@ -105,6 +105,28 @@ public struct Row: Sendable {
         }
     }
 
+    /// A list-of-objects field (e.g. chat `messages`) as rows, nil when absent or not a
+    /// list of objects. Parsed byte-exactly (Foundation's JSON parser drops U+FEFF).
+    public func objects(_ key: String) -> [Row]? {
+        guard let text = jsonText(key) else { return nil }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { buf -> [Row]? in
+            guard let items = try? JSONBytes.parseArray(buf, 0..<buf.count) else { return nil }
+            var out: [Row] = []
+            for item in items {
+                guard let members = try? JSONBytes.parseObject(buf, item) else { return nil }
+                var keys: [String] = []
+                for m in members {
+                    var k: [UInt8] = []
+                    JSONBytes.unescape(buf, m.key, into: &k)
+                    keys.append(String(decoding: k, as: UTF8.self))
+                }
+                out.append(Row(line: line, source: bytes, keys: keys, values: members.map { .raw($0.value) }))
+            }
+            return out
+        }
+    }
+
     /// Sets `key` to a string, appending the key when new.
     public mutating func set(_ key: String, _ value: String) {
         if let i = index(key) { values[i] = .string(value) } else { keys.append(key); values.append(.string(value)) }

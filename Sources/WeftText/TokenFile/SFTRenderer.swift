@@ -1,5 +1,3 @@
-import Foundation
-
 /// Renders a training row into text segments, each marked as counting in the loss or
 /// not, for the `tokenize` stage's loss mask.
 ///
@@ -34,12 +32,12 @@ public struct SFTRenderer: Sendable {
             guard template == .chatml else {
                 throw fail("a chat row ('messages') needs a chat template", "set template: chatml")
             }
-            guard let raw = row.jsonText("messages"), let list = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [Any] else {
+            guard let list = row.objects("messages") else {
                 throw fail("'messages' must be a list of {\"role\", \"content\"} objects", "")
             }
             var out: [(String, Bool)] = []
-            for (i, item) in list.enumerated() {
-                guard let m = item as? [String: Any], let role = m["role"] as? String, let content = m["content"] as? String else {
+            for (i, m) in list.enumerated() {
+                guard let role = m.string("role"), let content = m.string("content") else {
                     throw fail("messages[\(i)] needs string 'role' and 'content'", "")
                 }
                 let learn = trainOnInputs || role == "assistant"

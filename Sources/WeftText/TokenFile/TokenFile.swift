@@ -103,6 +103,7 @@ public enum TokenFile {
             try out.write(pad)
             if withMask { try out.write(mask) }
             try out.commit()
+            idsTemp.discard()
         }
     }
 
