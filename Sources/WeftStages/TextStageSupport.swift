@@ -11,7 +11,8 @@ enum TextStageSupport {
         let formatName = try ctx.optionalString(formatKey) ?? "auto"
         let format = formatName == "auto" ? nil : RowReader.Format(rawValue: formatName)
         let policy = try ctx.choice("on_invalid_utf8", as: RowReader.InvalidUTF8.self)
-        return try RowReader(path: path, options: .init(format: format, textField: try ctx.string("text_field"), invalidUTF8: policy))
+        let threads = ctx.with["threads"] == nil ? ParallelMap.defaultThreads : try ctx.threads()
+        return try RowReader(path: path, options: .init(format: format, textField: try ctx.string("text_field"), invalidUTF8: policy, threads: threads))
     }
 
     /// The text of `field` in `row`, or an error naming the file, line and field.

@@ -36,7 +36,7 @@ enum PIIMatcher {
         while j < s.count, !isSpace(s[j]), s[j] != UInt8(ascii: "<"), s[j] != UInt8(ascii: ">"), s[j] != UInt8(ascii: "\"") { j += 1 }
         while j > i {
             let b = s[j - 1]
-            if ".,;:!?'".utf8.contains(b) { j -= 1; continue }
+            if isTrailingPunctuation(b) { j -= 1; continue }
             if b == UInt8(ascii: ")") || b == UInt8(ascii: "]") || b == UInt8(ascii: "}") {
                 let open: UInt8 = b == UInt8(ascii: ")") ? UInt8(ascii: "(") : b == UInt8(ascii: "]") ? UInt8(ascii: "[") : UInt8(ascii: "{")
                 let opens = s[i..<j].filter { $0 == open }.count, closes = s[i..<j].filter { $0 == b }.count
@@ -48,7 +48,22 @@ enum PIIMatcher {
         return j - i > minLength ? j : nil
     }
 
-    @inline(__always) static func isLocal(_ b: UInt8) -> Bool { isAlnum(b) && b < 0x80 || "._%+-".utf8.contains(b) }
+    @inline(__always) static func isLocal(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "-"):
+            return true
+        default: return false
+        }
+    }
+
+    @inline(__always) static func isTrailingPunctuation(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "!"), UInt8(ascii: "?"), UInt8(ascii: "'"):
+            return true
+        default: return false
+        }
+    }
 
     /// An e-mail around the `@` at `at`: its range, or nil.
     static func email(_ s: [UInt8], at: Int) -> Range<Int>? {
@@ -114,7 +129,20 @@ enum PIIMatcher {
     }
 
     /// Every match, left to right, non-overlapping, for the enabled kinds.
-    static func matches(_ s: [UInt8], url wantURL: Bool, email wantEmail: Bool, phone wantPhone: Bool) -> [(Range<Int>, Kind)] {
+    static func matches(_ s: [UInt8], urls: Bool, emails: Bool, phones: Bool) -> [(Range<Int>, Kind)] {
+        // Cheap pre-checks: no '@' means no e-mail, no ':' or "ww" no URL, no digit no phone.
+        var hasAt = false, hasColon = false, hasW = false, hasDigit = false
+        for b in s {
+            switch b {
+            case UInt8(ascii: "@"): hasAt = true
+            case UInt8(ascii: ":"): hasColon = true
+            case UInt8(ascii: "w"), UInt8(ascii: "W"): hasW = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): hasDigit = true
+            default: break
+            }
+        }
+        let wantURL = urls && (hasColon || hasW), wantEmail = emails && hasAt, wantPhone = phones && hasDigit
+        guard wantURL || wantEmail || wantPhone else { return [] }
         var out: [(Range<Int>, Kind)] = []
         var i = 0
         var emailSearchFrom = 0

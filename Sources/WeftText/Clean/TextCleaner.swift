@@ -72,15 +72,15 @@ public struct TextCleaner: Sendable {
     /// Cleans one text; nil when a length filter drops it (counted in `stats.dropped`).
     public func clean(_ text: String, stats: inout Stats) -> String? {
         var bytes = Array(text.utf8)
+        var ascii = isASCII(bytes)
         func record(_ step: Step, _ new: [UInt8]) {
             if new != bytes {
                 stats.changed[step, default: 0] += 1
-                let removed = scalarCount(bytes) - scalarCount(new)
+                let removed = ascii && isASCII(new) ? bytes.count - new.count : scalarCount(bytes) - scalarCount(new)
                 if removed > 0 { stats.removedChars[step, default: 0] += removed }
                 bytes = new
             }
         }
-        var ascii = isASCII(bytes)
         if options.html, HTMLText.mayContainMarkup(bytes) {
             record(.html, HTMLText.clean(bytes))
             ascii = isASCII(bytes)
@@ -93,7 +93,7 @@ public struct TextCleaner: Sendable {
         }
         var usedMasks = false
         if options.urls != .keep || options.emails != .keep || options.phones != .keep {
-            let found = PIIMatcher.matches(bytes, url: options.urls != .keep, email: options.emails != .keep, phone: options.phones != .keep)
+            let found = PIIMatcher.matches(bytes, urls: options.urls != .keep, emails: options.emails != .keep, phones: options.phones != .keep)
             if !found.isEmpty {
                 var out: [UInt8] = []
                 out.reserveCapacity(bytes.count)
@@ -107,6 +107,7 @@ public struct TextCleaner: Sendable {
                     if action == .mask {
                         JSONBytes.appendUTF8(Unicode.Scalar(Self.maskPlaceholder[kind.rawValue])!, to: &out)
                         usedMasks = true
+                        ascii = false
                     } else {
                         out.append(0x20)
                     }
@@ -159,7 +160,13 @@ public struct TextCleaner: Sendable {
     }
 
     /// Unicode scalars in UTF-8 bytes (what Python's `len` counts).
-    func scalarCount(_ b: [UInt8]) -> Int { b.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
+    func scalarCount(_ b: [UInt8]) -> Int {
+        b.withUnsafeBufferPointer { buf in
+            var n = 0
+            for x in buf where x & 0xC0 != 0x80 { n += 1 }
+            return n
+        }
+    }
 
     func wordCount(_ b: [UInt8]) -> Int {
         var n = 0

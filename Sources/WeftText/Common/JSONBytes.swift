@@ -230,24 +230,39 @@ public enum JSONBytes {
 
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Appends `s` as a quoted JSON string. Non-ASCII text is written as UTF-8 (not
-    /// `\u` escapes); control characters as `\uXXXX` or their short escapes.
-    public static func appendString<S: Sequence<UInt8>>(_ s: S, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for b in s {
-            switch b {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
-            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 15)])
-            default: out.append(b)
-            }
+    @inline(__always) static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
+
+    static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        switch b {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(b)
+        case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+        default:
+            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+            out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 15)])
         }
+    }
+
+    /// Appends UTF-8 bytes as a quoted JSON string. Non-ASCII text is written as UTF-8
+    /// (not `\u` escapes); control characters as `\uXXXX` or their short escapes. Runs
+    /// of bytes that need no escape are copied in one go.
+    public static func appendString(_ s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for i in 0..<s.count where needsEscape(s[i]) {
+            if i > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: s[runStart..<i])) }
+            appendEscaped(s[i], to: &out)
+            runStart = i + 1
+        }
+        if s.count > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: s[runStart..<s.count])) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `appendString` for any byte sequence.
+    public static func appendString<S: Sequence<UInt8>>(_ s: S, to out: inout [UInt8]) {
+        if let done: Void = s.withContiguousStorageIfAvailable({ appendString($0, to: &out) }) { return done }
+        Array(s).withUnsafeBufferPointer { appendString($0, to: &out) }
     }
 
     /// `appendString` for a Swift string.

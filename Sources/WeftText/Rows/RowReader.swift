@@ -36,10 +36,13 @@ public struct RowReader {
         /// The field plain-text lines are exposed as.
         public var textField: String = "text"
         public var invalidUTF8: InvalidUTF8 = .replace
-        public init(format: Format? = nil, textField: String = "text", invalidUTF8: InvalidUTF8 = .replace) {
+        /// Cores that parse a batch's JSONL/text lines (CSV is parsed in order).
+        public var threads: Int = 1
+        public init(format: Format? = nil, textField: String = "text", invalidUTF8: InvalidUTF8 = .replace, threads: Int = 1) {
             self.format = format
             self.textField = textField
             self.invalidUTF8 = invalidUTF8
+            self.threads = threads
         }
     }
 
@@ -115,12 +118,34 @@ public struct RowReader {
         var used = 0
         // A batch ends at maxBytes of input, but never empty before the end of the file
         // (blank lines and a CSV header yield no rows).
-        while used < maxBytes || rows.isEmpty {
-            guard let (range, lineStart, next) = try nextRecordRange() else { break }
-            used += range.count + 1
-            let row = try makeRow(range, line: lineStart)
-            start = next
-            if let row { rows.append(row) }
+        if format == .csv {
+            while used < maxBytes || rows.isEmpty {
+                guard let (range, lineStart, next) = try nextRecordRange() else { break }
+                used += range.count + 1
+                let row = try makeRow(range, line: lineStart)
+                start = next
+                if let row { rows.append(row) }
+            }
+        } else {
+            // Lines are cut in order, then validated and parsed on `threads` cores.
+            while used < maxBytes || rows.isEmpty {
+                var lines: [([UInt8], Int)] = []
+                while used < maxBytes {
+                    guard let (range, lineStart, next) = try nextRecordRange() else { break }
+                    used += range.count + 1
+                    lines.append((Array(buffer[range]), lineStart))
+                    start = next
+                }
+                if lines.isEmpty { break }
+                let (parsed, _) = ParallelMap.map(lines, threads: options.threads, state: { () }) { item, _ in
+                    Result { try RowReader.parseLine(item.0, line: item.1, format: format, options: options, path: path) }
+                }
+                for p in parsed {
+                    let (row, replaced) = try p.get()
+                    if replaced { invalidUTF8Lines += 1 }
+                    if let row { rows.append(row) } else { blankLines += 1 }
+                }
+            }
         }
         if rows.isEmpty && rowCount == 0 && (eof && start >= buffer.count) {
             throw TextError.data(
@@ -195,7 +220,50 @@ public struct RowReader {
         buffer[r].reduce(false) { $1 == UInt8(ascii: "\"") ? !$0 : $0 }
     }
 
-    /// Validates UTF-8 (replacing or rejecting per the options) and parses the record.
+    /// Validates and parses one JSONL or text line: the row (nil for a blank JSONL line)
+    /// and whether invalid UTF-8 was replaced.
+    static func parseLine(_ raw: [UInt8], line: Int, format: Format, options: Options, path: String) throws -> (Row?, Bool) {
+        var bytes = raw
+        var replaced = false
+        if !UTF8Check.isValid(bytes) {
+            if options.invalidUTF8 == .reject {
+                throw TextError.data(path: path, line: line, message: "invalid UTF-8",
+                                     hint: "fix the file's encoding, or set on_invalid_utf8: replace to substitute U+FFFD")
+            }
+            replaced = true
+            bytes = Array(String(decoding: bytes, as: UTF8.self).utf8)
+        }
+        if format == .text {
+            return (Row(line: line, fields: [(options.textField, String(decoding: bytes, as: UTF8.self))]), replaced)
+        }
+        if bytes.allSatisfy(JSONBytes.isSpace) { return (nil, replaced) }
+        let members: [JSONBytes.Member]
+        do {
+            members = try bytes.withUnsafeBufferPointer { try JSONBytes.parseObject($0, 0..<$0.count) }
+        } catch let error as JSONBytes.ParseError {
+            throw TextError.data(path: path, line: line, message: "column \(error.column): \(error.message)",
+                                 hint: "each line of a JSONL file must be one JSON object")
+        }
+        var keys: [String] = []
+        keys.reserveCapacity(members.count)
+        var values: [Row.Value] = []
+        values.reserveCapacity(members.count)
+        bytes.withUnsafeBufferPointer { buf in
+            for m in members {
+                if m.keyHasEscapes {
+                    var k: [UInt8] = []
+                    JSONBytes.unescape(buf, m.key, into: &k)
+                    keys.append(String(decoding: k, as: UTF8.self))
+                } else {
+                    keys.append(String(decoding: UnsafeBufferPointer(rebasing: buf[m.key]), as: UTF8.self))
+                }
+                values.append(.raw(m.value))
+            }
+        }
+        return (Row(line: line, source: bytes, keys: keys, values: values), replaced)
+    }
+
+    /// Validates UTF-8 (replacing or rejecting per the options) and parses a CSV record.
     mutating func makeRow(_ range: Range<Int>, line: Int) throws -> Row? {
         var bytes = Array(buffer[range])
         if !UTF8Check.isValid(bytes) {
@@ -206,53 +274,22 @@ public struct RowReader {
             invalidUTF8Lines += 1
             bytes = Array(String(decoding: bytes, as: UTF8.self).utf8)
         }
-        switch format {
-        case .text:
-            return Row(line: line, fields: [(options.textField, String(decoding: bytes, as: UTF8.self))])
-        case .jsonl:
-            if bytes.allSatisfy(JSONBytes.isSpace) { blankLines += 1; return nil }
-            let members: [JSONBytes.Member]
-            do {
-                members = try bytes.withUnsafeBufferPointer { try JSONBytes.parseObject($0, 0..<$0.count) }
-            } catch let error as JSONBytes.ParseError {
-                throw TextError.data(path: path, line: line, message: "column \(error.column): \(error.message)",
-                                     hint: "each line of a JSONL file must be one JSON object")
+        if bytes.isEmpty { blankLines += 1; return nil }
+        let fields = try CSV.parseRecord(bytes, path: path, line: line)
+        guard let header else {
+            var seen = Set<String>()
+            for f in fields where !seen.insert(f).inserted {
+                throw TextError.data(path: path, line: line, message: "duplicate column '\(f)' in the header", hint: "rename one of them")
             }
-            var keys: [String] = []
-            keys.reserveCapacity(members.count)
-            var values: [Row.Value] = []
-            values.reserveCapacity(members.count)
-            bytes.withUnsafeBufferPointer { buf in
-                for m in members {
-                    if m.keyHasEscapes {
-                        var k: [UInt8] = []
-                        JSONBytes.unescape(buf, m.key, into: &k)
-                        keys.append(String(decoding: k, as: UTF8.self))
-                    } else {
-                        keys.append(String(decoding: UnsafeBufferPointer(rebasing: buf[m.key]), as: UTF8.self))
-                    }
-                    values.append(.raw(m.value))
-                }
-            }
-            return Row(line: line, source: bytes, keys: keys, values: values)
-        case .csv:
-            if bytes.isEmpty { blankLines += 1; return nil }
-            let fields = try CSV.parseRecord(bytes, path: path, line: line)
-            guard let header else {
-                var seen = Set<String>()
-                for f in fields where !seen.insert(f).inserted {
-                    throw TextError.data(path: path, line: line, message: "duplicate column '\(f)' in the header", hint: "rename one of them")
-                }
-                self.header = fields
-                return nil
-            }
-            guard fields.count == header.count else {
-                throw TextError.data(
-                    path: path, line: line, message: "row has \(fields.count) fields but the header has \(header.count)",
-                    hint: "every CSV row needs one value per header column; quote values that contain commas")
-            }
-            return Row(line: line, fields: Array(zip(header, fields)))
+            self.header = fields
+            return nil
         }
+        guard fields.count == header.count else {
+            throw TextError.data(
+                path: path, line: line, message: "row has \(fields.count) fields but the header has \(header.count)",
+                hint: "every CSV row needs one value per header column; quote values that contain commas")
+        }
+        return Row(line: line, fields: Array(zip(header, fields)))
     }
 }
 
