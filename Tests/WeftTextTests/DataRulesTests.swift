@@ -76,9 +76,12 @@ struct DataRulesTests {
         #expect("\(byRule["min_words"]!)" == "min_words: 1 violation (line 2: 0 words)")
     }
 
-    @Test("text hashes ignore case and whitespace only")
-    func hashes() {
-        #expect(TextHash128(normalizing: "A  b\tc ") == TextHash128(normalizing: "a b c"))
-        #expect(TextHash128(normalizing: "a b c") != TextHash128(normalizing: "a b c."))
+    @Test("the duplicate rate counts texts equal up to case and whitespace, as dedup does")
+    func duplicateRate() {
+        var r = Validator.Rules()
+        r.maxDuplicateRate = 0
+        var v = Validator(rules: r, path: "d.jsonl")
+        for (i, t) in ["A  b\tc ", "a b c", "a b c.", "Ünï", "ünï"].enumerated() { v.check(Row(line: i + 1, fields: [("text", t)])) }
+        #expect(v.duplicates == 2)
     }
 }

@@ -1,7 +1,7 @@
 /// Declarative data checks for the `validate` stage: per-row rules (required fields,
 /// types, non-empty text, length bounds, allowed labels) and whole-file rules (class
 /// imbalance, duplicate rate). Streams rows; keeps only label counts, 128-bit text
-/// hashes (for the duplicate rate) and the first offending lines of each rule.
+/// hashes as `dedup` computes them (for the duplicate rate) and the first offending lines of each rule.
 public struct Validator {
     /// The rules; an empty/zero rule is off.
     public struct Rules: Sendable {
@@ -15,7 +15,7 @@ public struct Validator {
         public var allowedLabels: [String] = []
         /// Largest class count / smallest class count must not exceed this (0: off).
         public var maxImbalance = 0.0
-        /// Exact duplicates of the (whitespace-collapsed, lowercased) text / rows (negative: off).
+        /// Exact duplicates of the text (lowercased, whitespace collapsed, as `dedup` compares) / rows (negative: off).
         public var maxDuplicateRate = -1.0
         public init() {}
     }
@@ -36,7 +36,9 @@ public struct Validator {
     public let path: String
     public private(set) var rows = 0
     public private(set) var labelCounts: [String: Int] = [:]
-    var seen = Set<TextHash128>()
+    var seen = Set<Hash128>()
+    /// The dedup stage's normaliser, so both agree on what a duplicate is.
+    var normalizer = DedupText()
     public private(set) var duplicates = 0
     var found: [String: Violation] = [:]
     var order: [String] = []
@@ -74,7 +76,10 @@ public struct Validator {
                 if r.minWords > 0, words < r.minWords { flag("min_words", row.line, "\(words) words") }
                 if r.maxWords > 0, words > r.maxWords { flag("max_words", row.line, "\(words) words") }
             }
-            if r.maxDuplicateRate >= 0, !seen.insert(TextHash128(normalizing: text)).inserted { duplicates += 1 }
+            if r.maxDuplicateRate >= 0 {
+                normalizer.load(text, normalize: true)
+                if !seen.insert(normalizer.exactHash()).inserted { duplicates += 1 }
+            }
         }
         if let label = row.scalarText(r.labelField) {
             labelCounts[label, default: 0] += 1
@@ -111,35 +116,5 @@ public struct Validator {
     func formatRatio(_ x: Double) -> String {
         let s = String(Double((x * 10000).rounded()) / 10000)
         return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
-    }
-}
-
-/// A 128-bit hash of text, used to detect exact duplicates without keeping the text.
-public struct TextHash128: Hashable, Sendable {
-    public var hi: UInt64
-    public var lo: UInt64
-
-    /// Hashes the bytes as given (two independent FNV-1a-style lanes, each finished
-    /// with the SplitMix64 mixer).
-    public init<S: Sequence<UInt8>>(bytes: S) {
-        var a: UInt64 = 0xCBF2_9CE4_8422_2325, b: UInt64 = 0x8422_2325_CBF2_9CE4
-        var n: UInt64 = 0
-        for x in bytes {
-            a = (a ^ UInt64(x)) &* 0x100_0000_01B3
-            b = (b ^ UInt64(x) ^ (n << 8)) &* 0x0000_0100_0000_01B3 &+ 0x9E37_79B9
-            n &+= 1
-        }
-        hi = SplitMix64.mix(a ^ n)
-        lo = SplitMix64.mix(b &+ n)
-    }
-
-    /// Hashes the text after lowercasing and collapsing whitespace (how duplicates are compared).
-    public init(normalizing text: String) {
-        self.init(bytes: TextHash128.normalized(text).utf8)
-    }
-
-    /// Lowercased, whitespace runs collapsed to one space, trimmed.
-    public static func normalized(_ text: String) -> String {
-        text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 }
