@@ -38,15 +38,7 @@ struct SpillFile {
     }
 
     mutating func flush() throws {
-        var off = 0
-        while off < pending.count {
-            let n = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, pending.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TextError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))", hint: "check free disk space")
-            }
-            off += n
-        }
+        try AtomicWriter.writeAll(fd, pending, path: path)
         pending.removeAll(keepingCapacity: true)
     }
 

@@ -62,17 +62,22 @@ public final class AtomicWriter {
     }
 
     func flush() throws {
+        try AtomicWriter.writeAll(fd, pending, path: path)
+        byteCount += pending.count
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes every byte to `fd` (retrying short writes and EINTR); errors name `path`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
         var off = 0
-        while off < pending.count {
-            let n = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, pending.count - off) }
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw TextError.io(path: path, message: "write failed: \(String(cString: strerror(errno)))", hint: "check free disk space")
             }
             off += n
         }
-        byteCount += pending.count
-        pending.removeAll(keepingCapacity: true)
     }
 
     /// Flushes, syncs and renames the temporary onto `path`.
