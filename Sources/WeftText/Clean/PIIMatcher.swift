@@ -130,18 +130,23 @@ enum PIIMatcher {
 
     /// Every match, left to right, non-overlapping, for the enabled kinds.
     static func matches(_ s: [UInt8], urls: Bool, emails: Bool, phones: Bool) -> [(Range<Int>, Kind)] {
-        // Cheap pre-checks: no '@' means no e-mail, no ':' or "ww" no URL, no digit no phone.
-        var hasAt = false, hasColon = false, hasW = false, hasDigit = false
-        for b in s {
-            switch b {
-            case UInt8(ascii: "@"): hasAt = true
-            case UInt8(ascii: ":"): hasColon = true
-            case UInt8(ascii: "w"), UInt8(ascii: "W"): hasW = true
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): hasDigit = true
-            default: break
+        // Cheap pre-checks: no '@' means no e-mail, no "://" or "www." no URL, no digit no phone.
+        var hasAt = false, hasURL = false, hasDigit = false
+        s.withUnsafeBufferPointer { buf in
+            let n = buf.count
+            for i in 0..<n {
+                switch buf[i] {
+                case UInt8(ascii: "@"): hasAt = true
+                case UInt8(ascii: ":"):
+                    if i + 2 < n, buf[i + 1] == UInt8(ascii: "/"), buf[i + 2] == UInt8(ascii: "/") { hasURL = true }
+                case UInt8(ascii: "."):
+                    if i >= 3, buf[i - 1] | 0x20 == UInt8(ascii: "w"), buf[i - 2] | 0x20 == UInt8(ascii: "w"), buf[i - 3] | 0x20 == UInt8(ascii: "w") { hasURL = true }
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): hasDigit = true
+                default: break
+                }
             }
         }
-        let wantURL = urls && (hasColon || hasW), wantEmail = emails && hasAt, wantPhone = phones && hasDigit
+        let wantURL = urls && hasURL, wantEmail = emails && hasAt, wantPhone = phones && hasDigit
         guard wantURL || wantEmail || wantPhone else { return [] }
         var out: [(Range<Int>, Kind)] = []
         var i = 0

@@ -226,39 +226,37 @@ public struct TextCleaner: Sendable {
 
     /// Runs of Unicode whitespace become one space; leading and trailing whitespace go.
     func collapseWhitespace(_ b: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var pendingSpace = false
-        var i = 0
         let n = b.count
-        while i < n {
-            let c = b[i]
-            if c < 0x80 {
-                if c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) {
-                    pendingSpace = true
-                } else {
-                    if pendingSpace && !out.isEmpty { out.append(0x20) }
-                    pendingSpace = false
-                    out.append(c)
+        return [UInt8](unsafeUninitializedCapacity: n) { out, count in
+            b.withUnsafeBufferPointer { src in
+                var o = 0
+                var pendingSpace = false
+                var i = 0
+                while i < n {
+                    let c = src[i]
+                    var len = 1
+                    let isSpace: Bool
+                    if c < 0x80 {
+                        isSpace = c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F)
+                    } else {
+                        // Non-ASCII: decode one scalar to test Unicode whitespace (NBSP, U+2000…, U+3000, …).
+                        len = min(c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2, n - i)
+                        isSpace = String(decoding: UnsafeBufferPointer(rebasing: src[i..<(i + len)]), as: UTF8.self)
+                            .unicodeScalars.first!.properties.isWhitespace
+                    }
+                    if isSpace {
+                        pendingSpace = true
+                    } else {
+                        if pendingSpace && o > 0 { out[o] = 0x20; o += 1 }
+                        pendingSpace = false
+                        for k in 0..<len { out[o + k] = src[i + k] }
+                        o += len
+                    }
+                    i += len
                 }
-                i += 1
-                continue
+                count = o
             }
-            // Non-ASCII: decode one scalar to test Unicode whitespace (NBSP, U+2000…, U+3000, …).
-            var len = 2
-            if c >= 0xF0 { len = 4 } else if c >= 0xE0 { len = 3 }
-            len = min(len, n - i)
-            let scalar = String(decoding: b[i..<(i + len)], as: UTF8.self).unicodeScalars.first!
-            if scalar.properties.isWhitespace {
-                pendingSpace = true
-            } else {
-                if pendingSpace && !out.isEmpty { out.append(0x20) }
-                pendingSpace = false
-                out.append(contentsOf: b[i..<(i + len)])
-            }
-            i += len
         }
-        return out
     }
 
     func lowercase(_ b: [UInt8]) -> [UInt8] {

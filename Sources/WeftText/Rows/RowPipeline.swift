@@ -23,14 +23,22 @@ public enum RowPipeline {
         var totals = Totals()
         while let batch = try reader.nextBatch() {
             totals.rowsIn += batch.count
-            let (results, states) = ParallelMap.map(batch, threads: threads, state: makeState) { row, st -> Result<Row?, any Error> in
-                Result { try transform(row, &st) }
+            // Rows are also serialised on the workers; this thread only writes bytes.
+            let (results, states) = ParallelMap.map(batch, threads: threads, state: makeState) { row, st -> Result<[UInt8]?, any Error> in
+                Result {
+                    guard let out = try transform(row, &st) else { return nil }
+                    var line: [UInt8] = []
+                    line.reserveCapacity(out.source.count + 16)
+                    out.appendJSON(to: &line)
+                    line.append(0x0A)
+                    return line
+                }
             }
             for st in states { merge(st) }
             for r in results {
-                guard let row = try r.get() else { continue }
+                guard let line = try r.get() else { continue }
                 totals.rowsOut += 1
-                try writer?.write(row: row)
+                try writer?.write(line)
             }
         }
         totals.bytesIn = reader.bytesRead
