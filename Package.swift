@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "WeftModels", targets: ["WeftModels"]),
         .library(name: "WeftTrain", targets: ["WeftTrain"]),
         .library(name: "WeftText", targets: ["WeftText"]),
+        .library(name: "WeftEval", targets: ["WeftEval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -27,6 +28,7 @@ let package = Package(
         .target(name: "WeftModels", dependencies: ["WeftTensor"]),
         .target(name: "WeftTrain", dependencies: ["WeftModels", "WeftTensor"]),
         .target(name: "WeftText"),
+        .target(name: "WeftEval", dependencies: ["WeftText"]),
         .target(name: "CWeftSys"),
         .target(
             name: "WeftCore",
@@ -39,12 +41,12 @@ let package = Package(
         .plugin(name: "EmbedManifests", capability: .buildTool(), dependencies: ["ManifestEmbedder"]),
         .target(
             name: "WeftStages",
-            dependencies: ["WeftCore", "WeftTensor", "WeftText"],
+            dependencies: ["WeftCore", "WeftTensor", "WeftModels", "WeftText", "WeftEval"],
             plugins: ["EmbedManifests"]),
         .executableTarget(
             name: "weft",
             dependencies: [
-                "WeftCore", "WeftStages", "WeftTensor", "WeftModels", "WeftTrain", "WeftText",
+                "WeftCore", "WeftStages", "WeftTensor", "WeftModels", "WeftTrain", "WeftText", "WeftEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "WeftCoreTests", dependencies: ["WeftCore"]),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "WeftModelsTests", dependencies: ["WeftModels"]),
         .testTarget(name: "WeftTrainTests", dependencies: ["WeftTrain", "WeftModels"]),
         .testTarget(name: "WeftTextTests", dependencies: ["WeftText"]),
+        .testTarget(name: "WeftEvalTests", dependencies: ["WeftEval", "WeftText"]),
         .testTarget(name: "WeftCLITests", dependencies: ["weft", "WeftCore", "WeftText"]),
     ],
     swiftLanguageModes: [.v6]
