@@ -37,6 +37,8 @@ public struct StageManifest: Sendable {
         public var io: IO
         public var defaultValue: Value?
         public var doc: String
+        /// For an output folder: the metrics and plots files the stage writes inside it.
+        public var reports: [Stage.Report] = []
         public var required: Bool { defaultValue == nil }
     }
 
@@ -46,7 +48,7 @@ public struct StageManifest: Sendable {
     public var params: [Param]
 
     static let manifestKeys = ["name", "version", "summary", "params"]
-    static let paramKeys = ["name", "type", "io", "default", "doc", "values"]
+    static let paramKeys = ["name", "type", "io", "default", "doc", "values", "reports"]
 
     /// Parses a manifest document; `file` names it in errors.
     public init(node: Node) throws {
@@ -102,9 +104,35 @@ public struct StageManifest: Sendable {
             }
             var param = Param(name: pname, type: type, io: io, defaultValue: p["default"]?.value, doc: p["doc"]?.string ?? "")
             if let d = param.defaultValue, case .null = d { param.defaultValue = .null }
+            if let r = p["reports"] {
+                guard io == .output, type == .path else {
+                    throw WeftError.spec(loc: r.loc, message: "parameter '\(pname)': 'reports' belongs to an output folder (type path, io output)", hint: "")
+                }
+                param.reports = try Self.reports(r, of: pname)
+            }
             params.append(param)
         }
         self.params = params
+    }
+
+    /// `reports: [{path: metrics.json, io: metrics}, {path: c.json, io: plots, template: confusion, x: ..., y: ...}]`.
+    static func reports(_ node: Node, of param: String) throws -> [Stage.Report] {
+        guard let items = node.items else {
+            throw WeftError.spec(loc: node.loc, message: "parameter '\(param)': 'reports' must be a list of {path, io} mappings", hint: "")
+        }
+        return try items.map { item in
+            guard let path = item["path"]?.string, !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+                throw WeftError.spec(loc: item.loc, message: "parameter '\(param)': each report needs a relative 'path' inside the folder", hint: "")
+            }
+            switch item["io"]?.string {
+            case "metrics"?: return Stage.Report(path: path, kind: .metrics)
+            case "plots"?:
+                let options = (item.entries ?? []).filter { $0.key != "path" && $0.key != "io" }
+                return Stage.Report(path: path, kind: .plots, plot: try PipelineLoader.plotOptions(options, of: path, context: "manifest parameter '\(param)'"))
+            default:
+                throw WeftError.spec(loc: item.loc, message: "parameter '\(param)': report '\(path)' needs io: metrics or io: plots", hint: "")
+            }
+        }
     }
 
     /// Checks `with:` against the declared parameters and returns the full parameter

@@ -28,6 +28,21 @@ public struct Stage: Sendable {
         public var loc: SourceLoc
         /// How to draw it, for `plots` outputs.
         public var plot: PlotOptions? = nil
+        /// Metrics and plots files inside an output folder (a built-in's `metrics.json`),
+        /// known to `metrics`/`plots`/`exp show` without being separate outputs.
+        public var reports: [Report] = []
+    }
+
+    /// A metrics or plots file inside an output folder, relative to that folder.
+    public struct Report: Sendable {
+        public var path: String
+        public var kind: Out.Kind
+        public var plot: PlotOptions?
+        public init(path: String, kind: Out.Kind, plot: PlotOptions? = nil) {
+            self.path = path
+            self.kind = kind
+            self.plot = plot
+        }
     }
 
     /// Parameter values the stage depends on: some keys of one params file.

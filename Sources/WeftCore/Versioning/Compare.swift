@@ -165,22 +165,40 @@ public struct ValueChange: Sendable {
     public var key: String
     public var old: Value?
     public var new: Value?
+    /// Confidence intervals recorded next to the value as `<key>_ci: [low, high]` (the
+    /// `evaluate` stage's bootstrap intervals), at each side.
+    public var oldInterval: (Double, Double)? = nil
+    public var newInterval: (Double, Double)? = nil
     /// new − old when both are numbers.
     public var delta: Double? {
         guard let a = number(old), let b = number(new) else { return nil }
         return b - a
     }
+    /// Whether the two intervals are disjoint (nil without both): a change whose intervals
+    /// overlap is within the noise the bootstrap measured.
+    public var separated: Bool? {
+        guard let x = oldInterval, let y = newInterval else { return nil }
+        return x.1 < y.0 || y.1 < x.0
+    }
 }
 
-/// The keys whose values differ (all keys with `all`), in first-seen order.
+/// The keys whose values differ (all keys with `all`), in first-seen order. A key with a
+/// `<key>_ci` interval next to it carries the interval instead of listing it separately.
 public func diffValues(_ a: [(String, Value)], _ b: [(String, Value)], all: Bool = false) -> [ValueChange] {
     var keys: [String] = []
-    for (k, _) in a + b where !keys.contains(k) { keys.append(k) }
+    var seen = Set<String>()
+    for (k, _) in a + b where seen.insert(k).inserted { keys.append(k) }
     let da = Dictionary(a, uniquingKeysWith: { x, _ in x }), db = Dictionary(b, uniquingKeysWith: { x, _ in x })
+    func interval(_ v: Value?) -> (Double, Double)? {
+        guard case .list(let l)? = v, l.count == 2, let lo = number(l[0]), let hi = number(l[1]) else { return nil }
+        return (lo, hi)
+    }
     return keys.compactMap { k in
+        if k.hasSuffix("_ci"), seen.contains(String(k.dropLast(3))), interval(da[k]) != nil || interval(db[k]) != nil { return nil }
         let x = da[k], y = db[k]
-        if !all && x == y { return nil }
-        return ValueChange(key: k, old: x, new: y)
+        let ci = k + "_ci"
+        if !all && x == y && da[ci] == db[ci] { return nil }
+        return ValueChange(key: k, old: x, new: y, oldInterval: interval(da[ci]), newInterval: interval(db[ci]))
     }
 }
 
@@ -190,14 +208,24 @@ public func renderDiff(_ changes: [ValueChange], from a: String, to b: String, k
         return Value.dict(changes.map { c in
             var d: [(String, Value)] = [("old", c.old ?? .null), ("new", c.new ?? .null)]
             if let x = c.delta { d.append(("diff", .double(x))) }
+            if let i = c.oldInterval { d.append(("old_ci", .list([.double(i.0), .double(i.1)]))) }
+            if let i = c.newInterval { d.append(("new_ci", .list([.double(i.0), .double(i.1)]))) }
+            if let sep = c.separated { d.append(("significant", .bool(sep))) }
             return (c.key, .dict(d))
         }).orderedJSON
     }
     if changes.isEmpty && format == .text { return "No \(kind) changed between \(a) and \(b)." }
-    var table = [[kind == "params" ? "Param" : "Metric", a, b, "Change"]]
+    let withIntervals = changes.contains { $0.oldInterval != nil || $0.newInterval != nil }
+    var table = [[kind == "params" ? "Param" : "Metric", a, b, "Change"] + (withIntervals ? ["Intervals"] : [])]
+    func withCI(_ v: Value?, _ i: (Double, Double)?) -> String {
+        guard let i else { return cell(v) }
+        return cell(v) + " [" + formatNumber(i.0) + ", " + formatNumber(i.1) + "]"
+    }
     for c in changes {
         let d = c.delta.map { ($0 > 0 ? "+" : "") + formatNumber($0) } ?? (c.old == nil ? "added" : c.new == nil ? "removed" : "changed")
-        table.append([c.key, cell(c.old), cell(c.new), d])
+        var row = [c.key, withCI(c.old, c.oldInterval), withCI(c.new, c.newInterval), d]
+        if withIntervals { row.append(c.separated.map { $0 ? "disjoint" : "overlap" } ?? "") }
+        table.append(row)
     }
     return renderGrid(table, format: format)
 }

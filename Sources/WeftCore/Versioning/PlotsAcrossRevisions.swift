@@ -7,8 +7,10 @@ extension Snapshot {
         let p = try project()
         var out: [(path: String, options: PlotOptions)] = []
         for s in p.stages {
-            for o in s.outs where o.kind == .plots && !out.contains(where: { $0.path == o.key }) {
-                out.append((o.key, o.plot ?? PlotOptions()))
+            for o in s.outs {
+                var defs = o.reports.filter { $0.kind == .plots }.map { (path: o.key + "/" + $0.path, options: $0.plot ?? PlotOptions()) }
+                if o.kind == .plots { defs.insert((o.key, o.plot ?? PlotOptions()), at: 0) }
+                for d in defs where !out.contains(where: { $0.path == d.path }) { out.append(d) }
             }
         }
         for f in p.files {

@@ -169,7 +169,12 @@ public final class Snapshot: @unchecked Sendable {
     public func metricsFiles() throws -> [String] {
         let p = try project()
         var files: [String] = []
-        for s in p.stages { for o in s.outs where o.kind == .metrics && !files.contains(o.key) { files.append(o.key) } }
+        for s in p.stages {
+            for o in s.outs {
+                let paths = (o.kind == .metrics ? [o.key] : []) + o.reports.filter { $0.kind == .metrics }.map { o.key + "/" + $0.path }
+                for f in paths where !files.contains(f) { files.append(f) }
+            }
+        }
         for f in p.files { for m in f.metrics where !files.contains(m) { files.append(m) } }
         return files
     }
