@@ -49,25 +49,38 @@ public struct RougeBootstrap: Sendable {
 
         var rng = NumpyLegacyRandom(seed: numpySeed)
         let n = rows.count
-        var drawn = [Int](repeating: 0, count: n)
+        let scale = Double(n)
         var result: [(low: RougeScore, mid: RougeScore, high: RougeScore)] = []
+        var table = [Double](repeating: 0, count: 3 * n)
+        var drawn = [UInt32](repeating: 0, count: n)
         for t in 0..<types {
-            let p = rows.map { $0[t].precision }, r = rows.map { $0[t].recall }, f = rows.map { $0[t].fmeasure }
+            for (i, row) in rows.enumerated() {
+                table[3 * i] = row[t].precision
+                table[3 * i + 1] = row[t].recall
+                table[3 * i + 2] = row[t].fmeasure
+            }
             var meanP = [Double](repeating: 0, count: samples)
             var meanR = meanP, meanF = meanP
-            for s in 0..<samples {
-                // choice draws every index first; the mean then reads the rows in draw order.
-                for i in 0..<n { drawn[i] = rng.nextInt(below: n) }
-                var sp = p[drawn[0]], sr = r[drawn[0]], sf = f[drawn[0]]
-                for i in 1..<n {
-                    let k = drawn[i]
-                    sp += p[k]
-                    sr += r[k]
-                    sf += f[k]
+            // n - 1 < 2^32 - 1 always holds for rows held in memory; n = 1 draws nothing.
+            let range = UInt32(n - 1), mask = UInt32(NumpyLegacyRandom.mask(UInt64(range)))
+            table.withUnsafeBufferPointer { m in
+                drawn.withUnsafeMutableBufferPointer { drawn in
+                    for s in 0..<samples {
+                        // choice draws all n indices first; the mean then reads the rows in draw order.
+                        if n > 1 { rng.fillBounded32(drawn, range, mask: mask) }
+                        var k = 3 * Int(drawn[0])
+                        var sp = m[k], sr = m[k + 1], sf = m[k + 2]
+                        for i in 1..<n {
+                            k = 3 * Int(drawn[i])
+                            sp += m[k]
+                            sr += m[k + 1]
+                            sf += m[k + 2]
+                        }
+                        meanP[s] = sp / scale
+                        meanR[s] = sr / scale
+                        meanF[s] = sf / scale
+                    }
                 }
-                meanP[s] = sp / Double(n)
-                meanR[s] = sr / Double(n)
-                meanF[s] = sf / Double(n)
             }
             meanP.sort()
             meanR.sort()

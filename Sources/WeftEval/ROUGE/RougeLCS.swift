@@ -57,8 +57,10 @@ struct RougeLCS {
         let n = predictionSentences.reduce(0) { $0 + $1.count }
         guard m > 0, n > 0 else { return .zero }
         if targetLeft.count < idCount {
-            targetLeft = [Int32](repeating: 0, count: idCount)
-            predictionLeft = [Int32](repeating: 0, count: idCount)
+            // Grow geometrically: ids are handed out a few per pair.
+            let size = max(idCount, 2 * targetLeft.count, 1024)
+            targetLeft = [Int32](repeating: 0, count: size)
+            predictionLeft = [Int32](repeating: 0, count: size)
         }
         for s in targetSentences { for i in s { targetLeft[Int(target[i])] += 1 } }
         for s in predictionSentences { for i in s { predictionLeft[Int(prediction[i])] += 1 } }
@@ -66,7 +68,7 @@ struct RougeLCS {
         var hits = 0
         for s in targetSentences {
             let ref = UnsafeBufferPointer(rebasing: target[s])
-            if inUnion.count < ref.count { inUnion = [Bool](repeating: false, count: ref.count) }
+            if inUnion.count < ref.count { inUnion = [Bool](repeating: false, count: max(ref.count, 2 * inUnion.count)) }
             for c in predictionSentences {
                 markLCS(ref, UnsafeBufferPointer(rebasing: prediction[c]))
             }

@@ -75,7 +75,7 @@ public struct RougeScorer: Sendable {
         let rows = Array(0..<predictions.count)
         let (results, _) = ParallelMap.map(
             rows, threads: threads > 0 ? threads : ParallelMap.defaultThreads,
-            state: { RougeWorkspace(self) }
+            state: { RougeWorkspace(self, capacity: 8192) }
         ) { i, work -> [RougeScore] in
             work.trimBetweenPairs()
             return work.score(targets: targets[i], prediction: predictions[i])
@@ -117,10 +117,10 @@ struct RougeWorkspace {
     var ngrams = RougeNgramCounter()
     var lcs = RougeLCS()
 
-    init(_ scorer: RougeScorer) {
+    init(_ scorer: RougeScorer, capacity: Int = 64) {
         types = scorer.types
         splitter = scorer.splitSummaries && scorer.types.contains(.lsum) ? scorer.sentenceSplitter : nil
-        interner = RougeInterner(useStemmer: scorer.useStemmer)
+        interner = RougeInterner(useStemmer: scorer.useStemmer, capacity: capacity)
     }
 
     /// Bounds the interner's memory on long runs (ids restart; only between pairs).

@@ -52,11 +52,15 @@ struct RougeTokens {
 struct RougeInterner {
     let useStemmer: Bool
     private let stemmer = PorterStemmer(mode: .nltk)
-    private var raw = RougeByteTable()
-    private var finals = RougeByteTable()
+    private var raw: RougeByteTable
+    private var finals: RougeByteTable
 
-    init(useStemmer: Bool) {
+    /// An empty interner; `capacity` is the expected number of distinct tokens (small
+    /// for one pair, larger for a worker that scores a corpus).
+    init(useStemmer: Bool, capacity: Int = 64) {
         self.useStemmer = useStemmer
+        raw = RougeByteTable(capacity: capacity)
+        finals = RougeByteTable(capacity: useStemmer ? capacity : 1)
     }
 
     /// Number of distinct final ids handed out so far (ids are below this).
