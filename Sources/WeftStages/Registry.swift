@@ -98,6 +98,7 @@ public enum BuiltinRegistry {
         WordNetImportStage.name: WordNetImportStage.self,
         DedupStage.name: DedupStage.self,
         TokenizeStage.name: TokenizeStage.self,
+        EvaluateStage.name: EvaluateStage.self,
     ]
 
     /// The catalog parsed from the manifests embedded at build time from `stages/*.yaml`.

@@ -63,4 +63,39 @@ public struct SFTRenderer: Sendable {
         }
         return (.plain, [(t, true)])
     }
+
+    /// What a model is asked to continue when it is evaluated on `row`, rendered the way
+    /// training rendered it, and the text it should produce (nil when the row has none):
+    /// a chat row's messages before its last assistant message plus the assistant header
+    /// (that message is the reference), a pair's prompt (its completion is the reference;
+    /// `prompt` alone is allowed), or the text field with no reference.
+    public func generationPrompt(_ row: Row, path: String) throws -> (prompt: String, reference: String?) {
+        func fail(_ m: String, _ hint: String) -> TextError { .data(path: path, line: row.line, message: m, hint: hint) }
+        if row.has("messages") {
+            guard template == .chatml else { throw fail("a chat row ('messages') needs a chat template", "set template: chatml") }
+            guard let list = row.objects("messages") else { throw fail("'messages' must be a list of {\"role\", \"content\"} objects", "") }
+            var messages: [(String, String)] = []
+            for (i, m) in list.enumerated() {
+                guard let role = m.string("role"), let content = m.string("content") else { throw fail("messages[\(i)] needs string 'role' and 'content'", "") }
+                messages.append((role, content))
+            }
+            var reference: String? = nil
+            if let last = messages.last, last.0 == "assistant" {
+                reference = last.1
+                messages.removeLast()
+            }
+            let prompt = messages.map { "<|im_start|>\($0.0)\n\($0.1)<|im_end|>\n" }.joined() + "<|im_start|>assistant\n"
+            return (prompt, reference)
+        }
+        if row.has("prompt") {
+            guard let p = row.string("prompt") else { throw fail("'prompt' must be a string", "") }
+            if row.has("completion"), row.string("completion") == nil { throw fail("'completion' must be a string", "") }
+            let rendered = template == .chatml ? "<|im_start|>user\n\(p)<|im_end|>\n<|im_start|>assistant\n" : p
+            return (rendered, row.string("completion"))
+        }
+        guard let t = row.string(textField) else {
+            throw fail("row has no string 'prompt', 'messages' or '\(textField)'", "write evaluation rows as prompt/completion or messages")
+        }
+        return (t, nil)
+    }
 }
