@@ -62,7 +62,7 @@ struct QATests {
         }
     }
 
-    @Test("Python 3.11's isspace, re \\w and lower() for every code point")
+    @Test("Python 3.11's isspace, re \\w and lower() for every code point (planes 4-13 sampled)")
     func unicodeTables() throws {
         let file = try EvalFixtures.json(UnicodeFile.self, "squad/unicode.json")
         #expect(file.unicode == "14.0.0")
@@ -72,7 +72,10 @@ struct QATests {
         var lower = [UInt32: [UInt32]]()
         for l in file.lower { lower[l.code] = l.to }
         var mismatches: [String] = []
-        for v in UInt32(0)..<0x110000 {
+        // Planes 4-13 hold no assigned character in any Unicode version so far: sampled.
+        let points = Array(UInt32(0)..<0x40000) + Array(stride(from: UInt32(0x40000), to: 0xE0000, by: 97))
+            + Array(UInt32(0xE0000)..<0x110000)
+        for v in points {
             guard let s = Unicode.Scalar(v) else { continue }
             if PythonText.isSpace(v) != space.contains(v) { mismatches.append("space U+\(String(v, radix: 16))") }
             if PythonText.isWord(s) != word[Int(v)] { mismatches.append("word U+\(String(v, radix: 16))") }

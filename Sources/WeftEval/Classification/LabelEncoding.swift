@@ -20,21 +20,21 @@ enum LabelEncoding {
     static func encode(truths: [ClassLabel], predictions: [ClassLabel]) throws -> Encoded {
         let n = truths.count
         let chunks = ClassCounts.chunkCount(n)
-        let tables = (0..<chunks).map { _ in LabelTable() }
+        var tables = (0..<chunks).map { _ in LabelTable() }
         var truth = [Int32](repeating: 0, count: n)
         var prediction = [Int32](repeating: 0, count: n)
         truths.withUnsafeBufferPointer { tl in
             predictions.withUnsafeBufferPointer { pl in
                 truth.withUnsafeMutableBufferPointer { tc in
                     prediction.withUnsafeMutableBufferPointer { pc in
-                        let work = { (c: Int) in
-                            let table = tables[c]
-                            for i in ClassCounts.chunkRange(c, of: chunks, rows: n) {
-                                tc[i] = table.code(tl[i])
-                                pc[i] = table.code(pl[i])
+                        tables.withUnsafeMutableBufferPointer { tb in
+                            // Each chunk owns its table and its rows of the code arrays.
+                            let work = { (c: Int) in
+                                let range = ClassCounts.chunkRange(c, of: chunks, rows: n)
+                                (tb.baseAddress! + c).pointee.encode(tl, pl, range, tc, pc)
                             }
+                            ClassCounts.forEachChunk(chunks, work)
                         }
-                        ClassCounts.forEachChunk(chunks, work)
                     }
                 }
             }
@@ -85,7 +85,9 @@ enum LabelEncoding {
 }
 
 /// One thread's interning table: distinct labels in first-seen order, found by hash.
-private final class LabelTable {
+/// A struct used through a pointer by its one thread, so the hot loop pays no dynamic
+/// exclusivity checks (a class's stored properties would).
+private struct LabelTable {
     private(set) var labels: [ClassLabel] = []
     private var slots = [Int32](repeating: -1, count: 64)
     private var hashes: [UInt64] = []
@@ -94,19 +96,49 @@ private final class LabelTable {
     private var isString: [Bool] = []
     private var arena: [UInt8] = []
 
+    /// Writes the local codes of rows `range` of both label arrays.
+    mutating func encode(
+        _ tl: UnsafeBufferPointer<ClassLabel>, _ pl: UnsafeBufferPointer<ClassLabel>, _ range: Range<Int>,
+        _ tc: UnsafeMutableBufferPointer<Int32>, _ pc: UnsafeMutableBufferPointer<Int32>
+    ) {
+        for i in range {
+            tc[i] = code(tl[i])
+            pc[i] = code(pl[i])
+        }
+    }
+
     /// The local code of `label`, adding it when new.
-    @inline(__always) func code(_ label: ClassLabel) -> Int32 {
+    @inline(__always) mutating func code(_ label: ClassLabel) -> Int32 {
         switch label {
         case .int(let v):
-            return find(hash: LabelHash.int(v), isString: false) { e in self.keys[e] == v }
-                ?? add(label, LabelHash.int(v), key: v, bytes: nil)
+            return code(int: v, label)
         case .string(let s):
-            var s = s
-            return s.withUTF8 { bytes in
-                let h = LabelHash.bytes(bytes)
-                return find(hash: h, isString: true) { e in self.equal(e, bytes) }
-                    ?? add(label, h, key: 0, bytes: bytes)
-            }
+            if let c = s.utf8.withContiguousStorageIfAvailable({ code(bytes: $0, label) }) { return c }
+            return Array(s.utf8).withUnsafeBufferPointer { code(bytes: $0, label) }
+        }
+    }
+
+    @inline(__always) private mutating func code(int v: Int, _ label: ClassLabel) -> Int32 {
+        let h = LabelHash.int(v)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { return add(label, h, key: v, bytes: nil) }
+            if hashes[e] == h && !isString[e] && keys[e] == v { return Int32(e) }
+            i = (i + 1) & mask
+        }
+    }
+
+    @inline(__always) private mutating func code(bytes: UnsafeBufferPointer<UInt8>, _ label: ClassLabel) -> Int32 {
+        let h = LabelHash.bytes(bytes)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { return add(label, h, key: 0, bytes: bytes) }
+            if hashes[e] == h && isString[e] && equal(e, bytes) { return Int32(e) }
+            i = (i + 1) & mask
         }
     }
 
@@ -120,18 +152,7 @@ private final class LabelTable {
         }
     }
 
-    @inline(__always) private func find(hash: UInt64, isString s: Bool, _ same: (Int) -> Bool) -> Int32? {
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let e = slots[i]
-            if e < 0 { return nil }
-            if hashes[Int(e)] == hash && isString[Int(e)] == s && same(Int(e)) { return e }
-            i = (i + 1) & mask
-        }
-    }
-
-    private func add(_ label: ClassLabel, _ hash: UInt64, key: Int, bytes: UnsafeBufferPointer<UInt8>?) -> Int32 {
+    private mutating func add(_ label: ClassLabel, _ hash: UInt64, key: Int, bytes: UnsafeBufferPointer<UInt8>?) -> Int32 {
         let e = Int32(labels.count)
         labels.append(label)
         hashes.append(hash)
@@ -152,7 +173,7 @@ private final class LabelTable {
         return e
     }
 
-    private func insertSlot(_ e: Int32, _ hash: UInt64) {
+    private mutating func insertSlot(_ e: Int32, _ hash: UInt64) {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i] >= 0 { i = (i + 1) & mask }
@@ -173,27 +194,28 @@ enum LabelHash {
         finish(UInt64(bitPattern: Int64(v)) &+ 0x9E37_79B9_7F4A_7C15)
     }
 
-    /// Eight bytes at a time, the tail zero-padded; length mixed in.
+    /// Eight bytes at a time, the last word overlapping the one before it (no byte loop);
+    /// under 8 bytes, two overlapping 4-byte reads or three single bytes; length mixed in.
     @inline(__always) static func bytes(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h = 0x243F_6A88_85A3_08D3 ^ UInt64(b.count)
-        guard let base = b.baseAddress else { return finish(h) }
+        let n = b.count
+        var h = 0x243F_6A88_85A3_08D3 ^ UInt64(n)
+        guard n > 0, let base = b.baseAddress else { return finish(h) }
         let raw = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= b.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 29
-            i += 8
-        }
-        if i < b.count {
-            var w: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < b.count {
-                w |= UInt64(base[i]) << shift
-                shift += 8
-                i += 1
+        if n >= 8 {
+            var i = 0
+            while i + 8 < n {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+                h ^= h >> 29
+                i += 8
             }
-            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            h ^= raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            let lo = UInt64(raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            let hi = UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            h ^= lo << 32 | hi
+        } else {
+            h ^= UInt64(base[0]) << 16 | UInt64(base[n >> 1]) << 8 | UInt64(base[n - 1])
         }
-        return finish(h)
+        return finish(h &* 0x9E37_79B9_7F4A_7C15)
     }
 }
