@@ -93,6 +93,16 @@ struct QATests {
 
     @Test("averages over a set, and its input errors")
     func average() throws {
+        let file = try EvalFixtures.json(SquadFile.self, "squad/cases.json")
+        let n = Double(file.cases.count)
+        for (version, pick) in [(SQuAD.Version.v1_1, \SquadFile.Case.v1), (.v2, \SquadFile.Case.v2)] {
+            let got = try SQuAD.average(
+                predictions: file.cases.map(\.prediction), references: file.cases.map(\.references), version: version)
+            let em = file.cases.reduce(0.0) { $0 + $1[keyPath: pick][0] } / n
+            let f1 = file.cases.reduce(0.0) { $0 + $1[keyPath: pick][1] } / n
+            #expect(EvalFixtures.close(got.exactMatch, em), "\(version)")
+            #expect(EvalFixtures.close(got.f1, f1), "\(version)")
+        }
         let r = try SQuAD.average(
             predictions: ["Denver Broncos", "the cat"], references: [["Denver Broncos"], ["a dog", "cat"]])
         #expect(EvalFixtures.close(r.exactMatch, 1))

@@ -31,6 +31,7 @@ public enum ClassLabel: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// Same kind and value; strings equal only when their UTF-8 bytes are.
     public static func == (a: ClassLabel, b: ClassLabel) -> Bool {
         switch (a, b) {
         case (.int(let x), .int(let y)): return x == y
@@ -39,6 +40,7 @@ public enum ClassLabel: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// Hashes the kind and the integer or the string's UTF-8 bytes (consistent with `==`).
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .int(let v):
@@ -56,6 +58,8 @@ public enum ClassLabel: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// Label order as scikit-learn sorts labels.
+    ///
     /// Integers before strings (a mix is rejected by the metrics, so this only makes
     /// the order total); integers numerically; strings by code point.
     public static func < (a: ClassLabel, b: ClassLabel) -> Bool {

@@ -24,31 +24,25 @@ public enum SQuAD {
     /// The answer as the official script normalises it before comparing.
     // reference: SQuAD v1.1 evaluate-v1.1.py normalize_answer
     public static func normalize(_ text: String) -> String {
-        let t = tokens(text)
-        return String(decoding: t.bytes, as: UTF8.self)
+        String(decoding: SQuADTokens(text).bytes, as: UTF8.self)
     }
 
     /// 1 when the normalised prediction equals some normalised reference, else 0.
     /// No references: 0 under v1.1 (the script would fail); under v2 the answer is "".
     public static func exactMatch(prediction: String, references: [String], version: Version = .v1_1) -> Double {
-        let p = tokens(prediction)
-        for r in goldAnswers(references, version) where tokens(r).bytes == p.bytes { return 1 }
-        return 0
+        exactMatch(SQuADTokens(prediction), gold(references, version))
     }
 
     /// The best token F1 of the prediction against any reference (bags of normalised
     /// tokens). No references: 0 under v1.1 (the script would fail); under v2 the answer is "".
     // reference: SQuAD v1.1 f1_score and metric_max_over_ground_truths; v2.0 compute_f1
     public static func tokenF1(prediction: String, references: [String], version: Version = .v1_1) -> Double {
-        let p = tokens(prediction)
-        var best = 0.0
-        for r in goldAnswers(references, version) {
-            best = max(best, f1(p, tokens(r), version))
-        }
-        return best
+        tokenF1(SQuADTokens(prediction), gold(references, version), version)
     }
 
-    /// Mean exact match and mean F1 over a set of examples (one reference list each).
+    /// Mean exact match and mean F1 over a set of examples (one reference list each),
+    /// normalising each text once; examples are split over the cores and the per-example
+    /// scores summed in example order, so the result does not depend on the thread count.
     public static func average(predictions: [String], references: [[String]], version: Version = .v1_1) throws
         -> (exactMatch: Double, f1: Double)
     {
@@ -60,132 +54,82 @@ public enum SQuAD {
         guard !predictions.isEmpty else {
             throw EvalError.invalid("SQuAD: no examples to score; pass at least one prediction")
         }
-        var em = 0.0, f = 0.0
-        for (p, r) in zip(predictions, references) {
-            em += exactMatch(prediction: p, references: r, version: version)
-            f += tokenF1(prediction: p, references: r, version: version)
+        let n = predictions.count
+        var em = [Double](repeating: 0, count: n)
+        var f1 = [Double](repeating: 0, count: n)
+        let chunks = max(1, min(ClassCounts.cores, n / 2048))
+        em.withUnsafeMutableBufferPointer { emOut in
+            f1.withUnsafeMutableBufferPointer { f1Out in
+                ClassCounts.forEachChunk(chunks) { c in
+                    for i in ClassCounts.chunkRange(c, of: chunks, rows: n) {
+                        let p = SQuADTokens(predictions[i])
+                        let g = gold(references[i], version)
+                        emOut[i] = exactMatch(p, g)
+                        f1Out[i] = tokenF1(p, g, version)
+                    }
+                }
+            }
         }
-        let n = Double(predictions.count)
-        return (em / n, f / n)
+        var emSum = 0.0, f1Sum = 0.0
+        for i in 0..<n {
+            emSum += em[i]
+            f1Sum += f1[i]
+        }
+        return (emSum / Double(n), f1Sum / Double(n))
     }
 
-    /// The references a version scores against.
+    /// The normalised references a version scores against.
     // reference: SQuAD v2.0 evaluate-v2.0.py get_raw_scores (gold answers, [''] if none)
-    private static func goldAnswers(_ references: [String], _ version: Version) -> [String] {
-        guard version == .v2 else { return references }
-        let kept = references.filter { !tokens($0).ranges.isEmpty }
-        return kept.isEmpty ? [""] : kept
+    private static func gold(_ references: [String], _ version: Version) -> [SQuADTokens] {
+        let all = references.map(SQuADTokens.init)
+        guard version == .v2 else { return all }
+        let kept = all.filter { !$0.ranges.isEmpty }
+        return kept.isEmpty ? [SQuADTokens("")] : kept
     }
 
-    private static func f1(_ p: Tokens, _ g: Tokens, _ version: Version) -> Double {
-        if version == .v2 && (p.ranges.isEmpty || g.ranges.isEmpty) {
-            return p.ranges.isEmpty && g.ranges.isEmpty ? 1 : 0
-        }
-        // Multiset intersection: each prediction token uses up one equal reference token.
-        var left = [ArraySlice<UInt8>: Int](minimumCapacity: g.ranges.count)
-        for r in g.ranges { left[g.bytes[r], default: 0] += 1 }
+    private static func exactMatch(_ p: SQuADTokens, _ gold: [SQuADTokens]) -> Double {
+        gold.contains { $0.bytes == p.bytes } ? 1 : 0
+    }
+
+    private static func tokenF1(_ p: SQuADTokens, _ gold: [SQuADTokens], _ version: Version) -> Double {
+        var best = 0.0
+        let ph = p.hashes()
+        for g in gold { best = max(best, f1(p, ph, g, version)) }
+        return best
+    }
+
+    private static func f1(_ p: SQuADTokens, _ ph: [UInt64], _ g: SQuADTokens, _ version: Version) -> Double {
+        let np = p.ranges.count, ng = g.ranges.count
+        if version == .v2 && (np == 0 || ng == 0) { return np == ng ? 1 : 0 }
+        // Size of the multiset intersection: each prediction token uses up the first
+        // unused equal reference token (hashes first, bytes to confirm).
+        let gh = g.hashes()
+        var used = [Bool](repeating: false, count: ng)
         var same = 0
-        for r in p.ranges {
-            let key = p.bytes[r]
-            if let n = left[key], n > 0 {
-                left[key] = n - 1
-                same += 1
+        if np * ng <= 4096 {
+            for i in 0..<np {
+                for j in 0..<ng where !used[j] && gh[j] == ph[i] && p.same(i, g, j) {
+                    used[j] = true
+                    same += 1
+                    break
+                }
+            }
+        } else {
+            var left = [UInt64: [Int]]()
+            for j in stride(from: ng - 1, through: 0, by: -1) { left[gh[j], default: []].append(j) }
+            for i in 0..<np {
+                guard var candidates = left[ph[i]] else { continue }
+                if let k = candidates.lastIndex(where: { !used[$0] && p.same(i, g, $0) }) {
+                    used[candidates[k]] = true
+                    candidates.remove(at: k)
+                    left[ph[i]] = candidates
+                    same += 1
+                }
             }
         }
         if same == 0 { return 0 }
-        let precision = Double(same) / Double(p.ranges.count)
-        let recall = Double(same) / Double(g.ranges.count)
+        let precision = Double(same) / Double(np)
+        let recall = Double(same) / Double(ng)
         return (2 * precision * recall) / (precision + recall)
-    }
-
-    /// Normalised tokens as UTF-8: `bytes` is the normalised answer (tokens joined by
-    /// single spaces), `ranges` locate each token in it.
-    struct Tokens {
-        var bytes: [UInt8] = []
-        var ranges: [Range<Int>] = []
-    }
-
-    static func tokens(_ text: String) -> Tokens {
-        // lower → drop ASCII punctuation → articles to spaces → split on whitespace.
-        let lowered = PythonText.lower(Array(text.unicodeScalars))
-        var kept = lowered.filter { !PythonText.isASCIIPunctuation($0.value) }
-        blankArticles(&kept)
-        var t = Tokens()
-        t.bytes.reserveCapacity(kept.count)
-        var start = -1
-        for s in kept {
-            if PythonText.isSpace(s.value) {
-                if start >= 0 {
-                    t.ranges.append(start..<t.bytes.count)
-                    start = -1
-                }
-                continue
-            }
-            if start < 0 {
-                if !t.bytes.isEmpty { t.bytes.append(0x20) }
-                start = t.bytes.count
-            }
-            appendUTF8(s, to: &t.bytes)
-        }
-        if start >= 0 { t.ranges.append(start..<t.bytes.count) }
-        return t
-    }
-
-    /// Replaces each whole word "a", "an" or "the" by one space, as
-    /// `re.sub(r'\b(a|an|the)\b', ' ', text)`: matches are found left to right in the
-    /// original text and do not overlap.
-    private static func blankArticles(_ text: inout [Unicode.Scalar]) {
-        var out: [Unicode.Scalar] = []
-        var i = 0
-        let n = text.count
-        var changed = false
-        func word(_ k: Int) -> Bool { k >= 0 && k < n && PythonText.isWord(text[k]) }
-        while i < n {
-            let c = text[i].value
-            // A match starts at a word boundary: an a/t here and no word character before.
-            if (c == 0x61 || c == 0x74) && !word(i - 1) {
-                var length = 0
-                if c == 0x61 {
-                    if !word(i + 1) {
-                        length = 1
-                    } else if text[i + 1] == "n" && !word(i + 2) {
-                        length = 2
-                    }
-                } else if i + 2 < n && text[i + 1] == "h" && text[i + 2] == "e" && !word(i + 3) {
-                    length = 3
-                }
-                if length > 0 {
-                    if !changed {
-                        out = Array(text[0..<i])
-                        changed = true
-                    }
-                    out.append(" ")
-                    i += length
-                    continue
-                }
-            }
-            if changed { out.append(text[i]) }
-            i += 1
-        }
-        if changed { text = out }
-    }
-
-    @inline(__always) private static func appendUTF8(_ s: Unicode.Scalar, to out: inout [UInt8]) {
-        let v = s.value
-        if v < 0x80 {
-            out.append(UInt8(v))
-        } else if v < 0x800 {
-            out.append(UInt8(0xC0 | (v >> 6)))
-            out.append(UInt8(0x80 | (v & 0x3F)))
-        } else if v < 0x10000 {
-            out.append(UInt8(0xE0 | (v >> 12)))
-            out.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            out.append(UInt8(0x80 | (v & 0x3F)))
-        } else {
-            out.append(UInt8(0xF0 | (v >> 18)))
-            out.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
-            out.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            out.append(UInt8(0x80 | (v & 0x3F)))
-        }
     }
 }
