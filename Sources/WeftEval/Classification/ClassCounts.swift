@@ -4,8 +4,9 @@ import Foundation
 ///
 /// Shape legend: N rows, K classes (codes 0..<K). A row with truth t and prediction p adds
 /// one to `truth[t]`, `predicted[p]`, and to `hits[t]` when t == p. With K ≤ `denseLimit`
-/// the full K×K confusion matrix is counted in the same pass (row = truth); above it the
-/// matrix of the selected classes is counted later by `confusion(selected:)`.
+/// (and K² small next to N) the full K×K confusion matrix is counted in the same pass
+/// (row = truth); otherwise the matrix of the selected classes is counted later by
+/// `confusion(selected:)`.
 ///
 /// Rows are split into contiguous chunks counted on separate threads and added in chunk
 /// order; every count is an integer, so the result is the same for any thread count.
@@ -63,8 +64,10 @@ struct ClassCounts {
         truth t: UnsafeBufferPointer<Int32>, prediction p: UnsafeBufferPointer<Int32>, classCount k: Int
     ) -> Result<ClassCounts, BadRow> {
         let n = t.count
-        let dense = k <= denseLimit
         let chunks = chunkCount(n)
+        // Dense only while the per-chunk matrices stay small (≤ 32 MiB in all) and are not
+        // much larger than the rows they count.
+        let dense = k <= denseLimit && k * k * chunks <= 1 << 22 && k * k <= 16 * n + 4096
         // Per chunk: [hits K | truth K | predicted K] or the dense K×K matrix.
         let width = dense ? k * k : 3 * k
         var partial = [Int](repeating: 0, count: chunks * width)

@@ -47,7 +47,7 @@ public struct ClassificationMetrics: Sendable {
         -> ClassificationReport
     {
         try checkRows(truthCodes.count, predictionCodes.count)
-        try Self.checkUnique(labels, name: "labels (of the codes)")
+        try Self.checkUnique(labels, name: "code labels")
         let counts = try countCodes(truthCodes, predictionCodes, labels)
         let present = labels.indices.filter { counts.truth[$0] + counts.predicted[$0] > 0 }
             .sorted { labels[$0] < labels[$1] }
