@@ -24,7 +24,11 @@ final class BLEUCounter {
     /// Adds the statistics of one segment to `row` (`width` integers). No references
     /// count as one empty reference.
     func add(hypothesis: String, references: [String], into row: UnsafeMutablePointer<Int>) {
-        ids.reset()
+        // About 6 bytes per token, and a reference's n-grams mostly shared with the hypothesis.
+        var bytes = hypothesis.utf8.count
+        for r in references { bytes += r.utf8.count }
+        let perToken = tokenizer.tokenize == .char ? 2 : 8
+        ids.reset(tokens: bytes / perToken + 8, pairs: max(order - 1, 0) * bytes / perToken + 8)
         referenceLengths.count = 0
         for (r, reference) in references.enumerated() {
             countReference(reference, Int32(r))

@@ -46,7 +46,8 @@ final class BLEUTokenizer {
             switch tokenize {
             case .none: split(own(p, n))
             case .char: characters(own(p, n))
-            case .thirteenA: thirteenA(p, n)
+            case .thirteenA:
+                if !thirteenAWithoutPeriods(p, n) { thirteenA(p, n) }
             case .intl: international(p, n)
             }
         }
@@ -113,29 +114,99 @@ final class BLEUTokenizer {
         input == UnsafePointer(bufferA.base) ? bufferB : bufferA
     }
 
+    /// Byte classes for the one-pass 13a tokenizer: 0 word byte, 1 ASCII whitespace,
+    /// 2 a punctuation/symbol byte that 13a's first regex surrounds with spaces, 3 `-`,
+    /// 4 a byte that may start a non-ASCII whitespace character, 5 a byte only the full
+    /// 13a passes handle (`.`, `,`, and `<`, `\n`, `&` of the fixed replacements).
+    private static let thirteenAClasses: [UInt8] = (0..<256).map { (v: Int) -> UInt8 in
+        let b = UInt8(v)
+        if b == 0x2E || b == 0x2C || b == 0x3C || b == 0x0A || b == 0x26 { return 5 }
+        if SacreText.isASCIISpace(b) { return 1 }
+        if isPass1(b) { return 2 }
+        if b == 0x2D { return 3 }
+        if b == 0xC2 || b == 0xE1 || b == 0xE2 || b == 0xE3 { return 4 }
+        return 0
+    }
+    private let classes: UnsafeMutablePointer<UInt8> = {
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        for (i, c) in BLEUTokenizer.thirteenAClasses.enumerated() { t[i] = c }
+        return t
+    }()
+
+    deinit { classes.deallocate() }
+
+    /// 13a in one pass for a line without `.`, `,`, `<`, `\n` or `&` (most lines); false,
+    /// with nothing recorded, for any other line. Without those characters only two of
+    /// 13a's regexes can fire: the first puts every punctuation/symbol byte of its class
+    /// in a token of its own, and the last does the same for a `-` right after a digit
+    /// (the passes in between insert spaces only next to `.` and `,`, so that adjacency
+    /// is the original one).
+    private func thirteenAWithoutPeriods(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        starts.count = 0
+        lengths.count = 0
+        starts.reserve(n)
+        lengths.reserve(n)
+        let st = starts.base, ln = lengths.base, table = classes
+        var count = 0, start = -1, i = 0
+        while i < n {
+            let b = p[i]
+            switch table[Int(b)] {
+            case 0:
+                if start < 0 { start = i }
+                i += 1
+            case 1:
+                if start >= 0 { st[count] = start; ln[count] = Int32(i - start); count += 1; start = -1 }
+                i += 1
+            case 2:
+                if start >= 0 { st[count] = start; ln[count] = Int32(i - start); count += 1; start = -1 }
+                st[count] = i; ln[count] = 1; count += 1
+                i += 1
+            case 3:
+                if i > 0 && BLEUTokenizer.isDigit(p[i - 1]) {
+                    if start >= 0 { st[count] = start; ln[count] = Int32(i - start); count += 1; start = -1 }
+                    st[count] = i; ln[count] = 1; count += 1
+                } else if start < 0 {
+                    start = i
+                }
+                i += 1
+            case 4:
+                let w = SacreText.spaceLength(p, i, n)
+                if w > 0 {
+                    if start >= 0 { st[count] = start; ln[count] = Int32(i - start); count += 1; start = -1 }
+                    i += w
+                } else {
+                    if start < 0 { start = i }
+                    i += 1
+                }
+            default:
+                starts.count = 0
+                return false
+            }
+        }
+        if start >= 0 { st[count] = start; ln[count] = Int32(n - start); count += 1 }
+        starts.count = count
+        lengths.count = count
+        if p != UnsafePointer(lowered.base) {
+            bufferA.count = 0
+            bufferA.append(p, n)
+            text = UnsafePointer(bufferA.base)
+        } else {
+            text = p
+        }
+        return true
+    }
+
     /// mteval-v13a: fixed replacements, then punctuation split off except `.`/`,` inside
     /// numbers and `-` that does not follow a digit.
     // reference: sacreBLEU 2.6.0 tokenizer_13a and tokenizer_re (TokenizerRegexp)
     private func thirteenA(_ src: UnsafePointer<UInt8>, _ count: Int) {
         var p = src, n = count
-        func has(_ b: UInt8) -> Bool {
-            var i = 0
-            while i < n { if p[i] == b { return true }; i += 1 }
-            return false
+        var rare = false  // '<', '\n' or '&' present: the fixed replacements may apply
+        for i in 0..<n {
+            let b = p[i]
+            if b == 0x3C || b == 0x0A || b == 0x26 { rare = true; break }
         }
-        func replace(_ pattern: [UInt8], _ replacement: [UInt8]) {
-            let out = target(p)
-            if BLEUTokenizer.replace(p, n, pattern, replacement, into: out) {
-                p = UnsafePointer(out.base)
-                n = out.count
-            }
-        }
-        if has(0x3C) { replace(BLEUTokenizer.skipped, []) }
-        if has(0x0A) {
-            replace(BLEUTokenizer.dashNewline, [])
-            replace(BLEUTokenizer.newline, BLEUTokenizer.space)
-        }
-        if has(0x26) { for (e, r) in BLEUTokenizer.entities { replace(e, r) } }
+        if rare { (p, n) = fixedReplacements(p, n) }
 
         // Pass 1: the line wrapped in spaces; ASCII punctuation and symbols other than
         // ' , - . get a space on both sides.
@@ -215,6 +286,32 @@ final class BLEUTokenizer {
             out.count = k
         }
         split(out)
+    }
+
+    /// sacreBLEU's string replacements before the regexes, in its order: `<skipped>`
+    /// removed, `-\n` removed, `\n` to space, then four HTML entities (when `&` occurs).
+    private func fixedReplacements(_ src: UnsafePointer<UInt8>, _ count: Int) -> (UnsafePointer<UInt8>, Int) {
+        var p = src, n = count
+        var steps: [([UInt8], [UInt8])] = [(BLEUTokenizer.skipped, [])]
+        steps += [(BLEUTokenizer.dashNewline, []), (BLEUTokenizer.newline, BLEUTokenizer.space)]
+        for (k, (pattern, replacement)) in steps.enumerated() {
+            if k == 1 && !UnsafeBufferPointer(start: p, count: n).contains(0x0A) { break }
+            let out = target(p)
+            if BLEUTokenizer.replace(p, n, pattern, replacement, into: out) {
+                p = UnsafePointer(out.base)
+                n = out.count
+            }
+        }
+        if UnsafeBufferPointer(start: p, count: n).contains(0x26) {
+            for (pattern, replacement) in BLEUTokenizer.entities {
+                let out = target(p)
+                if BLEUTokenizer.replace(p, n, pattern, replacement, into: out) {
+                    p = UnsafePointer(out.base)
+                    n = out.count
+                }
+            }
+        }
+        return (p, n)
     }
 
     /// `[\{-\~\[-\` -\&\(-\+\:-\@\/]`: ASCII 0x20-0x26, 0x28-0x2B, 0x2F, 0x3A-0x40, 0x5B-0x60, 0x7B-0x7E.

@@ -40,7 +40,11 @@ final class CHRFCounter {
     /// Adds the statistics of one segment to `row` (`width` integers); no references count
     /// as one empty reference.
     func add(hypothesis: String, references: [String], into row: UnsafeMutablePointer<Int>) {
-        ids.reset()
+        // At most one n-gram per character and order.
+        var bytes = hypothesis.utf8.count
+        for r in references { bytes += r.utf8.count }
+        ids.reset(tokens: options.wordOrder > 0 ? bytes / 8 + 8 : 8,
+                  pairs: max(options.charOrder, 0) * bytes + max(options.wordOrder - 1, 0) * bytes / 6 + 8)
         extract(hypothesis, into: hyp)
         if references.isEmpty {
             ref.charCount = 0

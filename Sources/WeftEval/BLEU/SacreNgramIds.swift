@@ -38,18 +38,22 @@ final class SacreNgramIds {
     private var generation: UInt32 = 1
     private var tokens: UnsafeMutablePointer<TokenSlot>
     private var tokenMask: Int
+    private var tokenCapacity: Int
     private var tokenUsed = 0
     private let arena = SacreBuffer<UInt8>(capacity: 1024)
     private var pairs: UnsafeMutablePointer<PairSlot>
     private var pairShift: UInt64
     private var pairMask: Int
+    private var pairCapacity: Int
     private var pairUsed = 0
 
     init(tokenSlots: Int = 256, pairSlots: Int = 1024) {
         tokenMask = tokenSlots - 1
+        tokenCapacity = tokenSlots
         tokens = .allocate(capacity: tokenSlots)
         tokens.initialize(repeating: TokenSlot(), count: tokenSlots)
         pairMask = pairSlots - 1
+        pairCapacity = pairSlots
         pairShift = UInt64(64 - pairSlots.trailingZeroBitCount)
         pairs = .allocate(capacity: pairSlots)
         pairs.initialize(repeating: PairSlot(), count: pairSlots)
@@ -60,18 +64,54 @@ final class SacreNgramIds {
         pairs.deallocate()
     }
 
-    /// Forgets every id (start of a new segment).
-    func reset() {
+    /// Forgets every id (start of a new segment) and sizes the tables for about
+    /// `tokens` distinct tokens and `pairs` distinct n-grams.
+    ///
+    /// The slots stay allocated at the largest size ever needed, but only the first
+    /// slotsPerEntry·expected (a power of two) are used: entries spread over a table
+    /// sized for the longest segment seen would miss the cache on every probe. Slots
+    /// outside the used part, or stamped with an older generation, are empty.
+    func reset(tokens expectedTokens: Int, pairs expectedPairs: Int) {
         counters.count = 0
         arena.count = 0
         tokenUsed = 0
         pairUsed = 0
         generation &+= 1
         if generation == 0 {  // after 2^32 resets: clear the stamps once
-            for i in 0...tokenMask { tokens[i].generation = 0 }
-            for i in 0...pairMask { pairs[i].generation = 0 }
+            for i in 0..<tokenCapacity { tokens[i].generation = 0 }
+            for i in 0..<pairCapacity { pairs[i].generation = 0 }
             generation = 1
         }
+        let tokenSize = SacreNgramIds.tableSize(expectedTokens, minimum: 64)
+        if tokenSize > tokenCapacity { reallocateTokens(tokenSize) }
+        tokenMask = tokenSize - 1
+        let pairSize = SacreNgramIds.tableSize(expectedPairs, minimum: 256)
+        if pairSize > pairCapacity { reallocatePairs(pairSize) }
+        pairMask = pairSize - 1
+        pairShift = UInt64(64 - pairSize.trailingZeroBitCount)
+    }
+
+    /// Slots per expected entry: probes stay short at this load.
+    static let slotsPerEntry = 4
+
+    /// The power of two ≥ slotsPerEntry·expected (and ≥ minimum).
+    private static func tableSize(_ expected: Int, minimum: Int) -> Int {
+        let want = max(slotsPerEntry * max(expected, 1), minimum)
+        return 1 << (Int.bitWidth - (want - 1).leadingZeroBitCount)
+    }
+
+    private func reallocateTokens(_ size: Int) {
+        tokens.deallocate()
+        tokens = .allocate(capacity: size)
+        tokens.initialize(repeating: TokenSlot(), count: size)
+        tokenCapacity = size
+    }
+
+    private func reallocatePairs(_ size: Int) {
+        pairs.deallocate()
+        pairs = .allocate(capacity: size)
+        pairs.initialize(repeating: PairSlot(), count: size)
+        pairCapacity = size
     }
 
     @inline(__always)
@@ -115,7 +155,7 @@ final class SacreNgramIds {
     @inline(__always)
     func pair(_ prefix: UInt32, _ last: UInt32, insert: Bool) -> Int32 {
         let key = UInt64(prefix) << 32 | UInt64(last)
-        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> pairShift)
+        var i = Int(truncatingIfNeeded: SacreNgramIds.mix(key) >> pairShift)
         while true {
             let slot = pairs[i]
             if slot.generation != generation {
@@ -138,36 +178,51 @@ final class SacreNgramIds {
     /// id; ids stay below 2^31, so it never collides with one.
     static let characterPrefix: UInt32 = 0xFFFF_FFFF
 
+    /// Doubles the used part of the token table (reallocating only when the allocation is
+    /// too small) and re-inserts the live entries.
     private func growTokens() {
-        let oldMask = tokenMask, old = tokens
-        let size = (oldMask + 1) * 2
-        tokens = .allocate(capacity: size)
-        tokens.initialize(repeating: TokenSlot(), count: size)
+        let oldSize = tokenMask + 1, size = oldSize * 2
+        let live = SacreBuffer<TokenSlot>(capacity: tokenUsed)
+        for k in 0..<oldSize where tokens[k].generation == generation {
+            live.append(tokens[k])
+            tokens[k].generation = 0
+        }
+        if size > tokenCapacity { reallocateTokens(max(size, 2 * tokenCapacity)) }
         tokenMask = size - 1
-        for k in 0...oldMask where old[k].generation == generation {
-            let slot = old[k]
+        for k in 0..<live.count {
+            let slot = live[k]
             let h = SacreNgramIds.hashBytes(arena.base + slot.start, Int(slot.length))
             var i = Int(truncatingIfNeeded: h) & tokenMask
             while tokens[i].generation == generation { i = (i + 1) & tokenMask }
             tokens[i] = slot
         }
-        old.deallocate()
     }
 
+    /// Doubles the used part of the n-gram table, as `growTokens` does.
     private func growPairs() {
-        let oldMask = pairMask, old = pairs
-        let size = (oldMask + 1) * 2
-        pairs = .allocate(capacity: size)
-        pairs.initialize(repeating: PairSlot(), count: size)
+        let oldSize = pairMask + 1, size = oldSize * 2
+        let live = SacreBuffer<PairSlot>(capacity: pairUsed)
+        for k in 0..<oldSize where pairs[k].generation == generation {
+            live.append(pairs[k])
+            pairs[k].generation = 0
+        }
+        if size > pairCapacity { reallocatePairs(max(size, 2 * pairCapacity)) }
         pairMask = size - 1
         pairShift -= 1
-        for k in 0...oldMask where old[k].generation == generation {
-            let slot = old[k]
-            var i = Int(truncatingIfNeeded: (slot.key &* 0x9E37_79B9_7F4A_7C15) >> pairShift)
+        for k in 0..<live.count {
+            let slot = live[k]
+            var i = Int(truncatingIfNeeded: SacreNgramIds.mix(slot.key) >> pairShift)
             while pairs[i].generation == generation { i = (i + 1) & pairMask }
             pairs[i] = slot
         }
-        old.deallocate()
+    }
+
+    /// Scrambles an n-gram key (two small ids) so that its top bits index the table evenly.
+    @inline(__always)
+    static func mix(_ key: UInt64) -> UInt64 {
+        var h = (key ^ (key >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 32
+        return h &* 0x94D0_49BB_1331_11EB
     }
 
     /// A 64-bit hash of a short byte string (8 bytes per step, then a final mix).
