@@ -113,6 +113,10 @@ EDGE = [
     ("(hi) [x] a. .b ,c, - -- ' \"", ["( hi ) x a b c"]),
     ("a\nb\n\nc", ["a b c"]),
     ("word", ["word", "word", "word", "word"]),
+    ("\ufeffBOM start and\ufeff inside\u200d zwj", ["BOM start and inside zwj"]),
+    # 200 distinct two-letter tokens: more distinct tokens than the tables are first sized for
+    (" ".join(a + b for a in "abcdefghij" for b in "abcdefghijklmnopqrst"),
+     [" ".join(a + b for b in "abcdefghijklmnopqrst" for a in "abcdefghij")]),
 ]
 
 
@@ -176,6 +180,9 @@ def wordnet_segments(path, n):
         if k % 11 == 0:
             refs.append(lines[(k * 104729 + 7) % N])
         segs.append({"hyp": hyp, "refs": refs})
+    # one long segment (20 glosses) against its perturbation and a shifted window
+    long_ref = " ".join(lines[500:520])
+    segs.append({"hyp": perturb(999999, long_ref), "refs": [long_ref, " ".join(lines[505:525])]})
     return segs
 
 
@@ -201,11 +208,11 @@ BLEU_SETS = [
     # (name, kwargs, sentence results per segment on which corpora)
     ("default", {}, []),
     ("sentence", {"effective_order": True}, ["edge", "wordnet"]),
-    ("lc", {"lowercase": True}, ["edge"]),
+    ("lc", {"lowercase": True}, []),
     ("none", {"tokenize": "none"}, ["edge"]),
     ("none-lc", {"tokenize": "none", "lowercase": True}, []),
     ("intl", {"tokenize": "intl"}, ["edge"]),
-    ("intl-lc", {"tokenize": "intl", "lowercase": True}, ["edge"]),
+    ("intl-lc", {"tokenize": "intl", "lowercase": True}, []),
     ("char", {"tokenize": "char"}, ["edge"]),
     ("char-lc", {"tokenize": "char", "lowercase": True}, []),
     ("floor", {"smooth_method": "floor"}, ["edge"]),
@@ -213,7 +220,7 @@ BLEU_SETS = [
     ("add-k", {"smooth_method": "add-k"}, ["edge"]),
     ("add-k-0.5-eff", {"smooth_method": "add-k", "smooth_value": 0.5, "effective_order": True}, ["edge"]),
     ("add-k-2", {"smooth_method": "add-k", "smooth_value": 2}, []),
-    ("none-smooth", {"smooth_method": "none"}, ["edge"]),
+    ("none-smooth", {"smooth_method": "none"}, []),
     ("none-smooth-eff", {"smooth_method": "none", "effective_order": True}, ["edge"]),
     ("order1", {"max_ngram_order": 1}, []),
     ("order2-eff", {"max_ngram_order": 2, "effective_order": True}, ["edge"]),
