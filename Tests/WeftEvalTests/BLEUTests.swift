@@ -211,6 +211,9 @@ struct BLEUTests {
         o.maxNgramOrder = 0
         #expect(message { _ = try BLEU(o).corpusScore(hypotheses: ["a"], references: [["a"]]) }.contains("maxNgramOrder"))
         #expect(BLEU(o).sentenceScore(hypothesis: "a", references: ["a"]).score == 0)
+        o.maxNgramOrder = .max  // rejected by the throwing calls, cut to 1000 by the others
+        #expect(message { _ = try BLEU(o).corpusScore(hypotheses: ["a"], references: [["a"]]) }.contains("1...1000"))
+        #expect(BLEU(o).sentenceScore(hypothesis: "a b", references: ["a b"]).precisions.count == 1000)
         // No references scores like one empty reference instead of failing.
         #expect(bleu.stats(hypothesis: "a b", references: []) == bleu.stats(hypothesis: "a b", references: [""]))
     }

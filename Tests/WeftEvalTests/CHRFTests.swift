@@ -114,6 +114,11 @@ struct CHRFTests {
         } catch let EvalError.invalid(m) {
             #expect(m.contains("1 hypotheses but 2 reference lists"))
         }
+        var huge = CHRFOptions()
+        huge.charOrder = .max
+        huge.beta = .max
+        #expect(CHRF(huge).sentenceScore(hypothesis: "a b", references: ["a b"]) > 0)  // cut, no overflow
+        #expect(throws: EvalError.self) { try huge.validate() }
         let chrf = CHRF(CHRFOptions.plusPlus)
         #expect(chrf.stats(hypothesis: "a b", references: []) == chrf.stats(hypothesis: "a b", references: [""]))
     }

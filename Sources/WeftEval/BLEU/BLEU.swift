@@ -33,7 +33,7 @@ public struct BLEU: Sendable {
     /// The score of (summed) statistics, with these options' smoothing and effective order.
     public func score(_ stats: BLEUStats) -> BLEUScore {
         BLEU.compute(stats, smoothing: options.smoothing, effectiveOrder: options.effectiveOrder,
-                     order: options.maxNgramOrder)
+                     order: options.order)
     }
 
     /// sacreBLEU's `corpus_score`: statistics summed over all segments, then scored.
@@ -46,7 +46,7 @@ public struct BLEU: Sendable {
     /// The summed statistics of a corpus (what `corpusScore` scores).
     public func corpusStats(hypotheses: [String], references: [[String]], threads: Int = 0) throws -> BLEUStats {
         try check(hypotheses: hypotheses, references: references, function: "corpusScore")
-        let order = max(options.maxNgramOrder, 0)
+        let order = options.order
         let opts = options
         let total = SacreParallel.sum(count: hypotheses.count, width: 2 + 2 * order, threads: threads) { range, row in
             let counter = BLEUCounter(opts)
@@ -58,7 +58,7 @@ public struct BLEU: Sendable {
     /// The statistics of every segment, in order (for bootstrap resampling or per-row reports).
     public func segmentStats(hypotheses: [String], references: [[String]], threads: Int = 0) throws -> [BLEUStats] {
         try check(hypotheses: hypotheses, references: references, function: "segmentStats")
-        let n = hypotheses.count, order = max(options.maxNgramOrder, 0), width = 2 + 2 * order
+        let n = hypotheses.count, order = options.order, width = 2 + 2 * order
         var rows = [Int](repeating: 0, count: n * width)
         let opts = options
         rows.withUnsafeMutableBufferPointer { buf in

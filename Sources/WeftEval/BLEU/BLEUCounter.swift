@@ -17,7 +17,7 @@ final class BLEUCounter {
     var width: Int { 2 + 2 * order }
 
     init(_ options: BLEUOptions) {
-        order = max(options.maxNgramOrder, 0)
+        order = options.order
         tokenizer = BLEUTokenizer(tokenize: options.tokenize, lowercase: options.lowercase)
     }
 
@@ -28,7 +28,7 @@ final class BLEUCounter {
         var bytes = hypothesis.utf8.count
         for r in references { bytes += r.utf8.count }
         let perToken = tokenizer.tokenize == .char ? 2 : 8
-        ids.reset(tokens: bytes / perToken + 8, pairs: max(order - 1, 0) * bytes / perToken + 8)
+        ids.reset(tokens: bytes / perToken + 8, pairs: min(max(order - 1, 0), bytes / perToken + 1) * (bytes / perToken) + 8)
         referenceLengths.count = 0
         for (r, reference) in references.enumerated() {
             countReference(reference, Int32(r))

@@ -99,11 +99,19 @@ public struct BLEUOptions: Sendable {
         return o
     }
 
+    /// The highest n-gram order accepted: longer n-grams than any segment only make every
+    /// score 0, and the statistics grow with the order.
+    public static let maximumNgramOrder = 1000
+
+    /// `maxNgramOrder` as the counting code uses it: below 1 counts nothing (every score
+    /// is 0, as in sacreBLEU), above `maximumNgramOrder` is cut there.
+    var order: Int { min(max(maxNgramOrder, 0), BLEUOptions.maximumNgramOrder) }
+
     /// Throws when a setting cannot give a meaningful score.
     public func validate() throws {
-        if maxNgramOrder < 1 {
+        if maxNgramOrder < 1 || maxNgramOrder > BLEUOptions.maximumNgramOrder {
             throw EvalError.invalid(
-                "BLEU maxNgramOrder is \(maxNgramOrder): it must be at least 1 (4 is the standard)")
+                "BLEU maxNgramOrder is \(maxNgramOrder): it must be 1...\(BLEUOptions.maximumNgramOrder) (4 is the standard)")
         }
         switch smoothing {
         case .floor(let v), .addK(let v):

@@ -23,12 +23,21 @@ public struct CHRFOptions: Sendable {
         return o
     }
 
+    /// The highest character or word n-gram order accepted.
+    public static let maximumOrder = 1000
+
+    /// `charOrder` as the counting code uses it (cut to 0...maximumOrder).
+    var chars: Int { min(max(charOrder, 0), CHRFOptions.maximumOrder) }
+    /// `wordOrder` as the counting code uses it (cut to 0...maximumOrder).
+    var words: Int { min(max(wordOrder, 0), CHRFOptions.maximumOrder) }
+
     /// Throws when a setting cannot give a meaningful score.
     public func validate() throws {
-        if charOrder < 0 || wordOrder < 0 || charOrder + wordOrder < 1 {
+        let range = 0...CHRFOptions.maximumOrder
+        if !range.contains(charOrder) || !range.contains(wordOrder) || charOrder + wordOrder < 1 {
             throw EvalError.invalid(
-                "chrF charOrder \(charOrder) and wordOrder \(wordOrder): both must be ≥ 0 and at least one ≥ 1 "
-                    + "(chrF uses 6 and 0, chrF++ 6 and 2)")
+                "chrF charOrder \(charOrder) and wordOrder \(wordOrder): both must be 0...\(CHRFOptions.maximumOrder) "
+                    + "and at least one ≥ 1 (chrF uses 6 and 0, chrF++ 6 and 2)")
         }
     }
 }
@@ -74,7 +83,7 @@ public struct CHRF: Sendable {
 
     /// sacreBLEU's name of the score: `chrF2`, `chrF2++` for word order 2.
     public var name: String {
-        "chrF\(options.beta)" + String(repeating: "+", count: max(options.wordOrder, 0))
+        "chrF\(options.beta)" + String(repeating: "+", count: options.words)
     }
 
     /// The statistics of one segment (no references count as one empty reference, where
@@ -98,7 +107,7 @@ public struct CHRF: Sendable {
     public func corpusStats(hypotheses: [String], references: [[String]], threads: Int = 0) throws -> CHRFStats {
         try check(hypotheses: hypotheses, references: references, function: "corpusScore")
         let opts = options
-        let width = 3 * (opts.charOrder + opts.wordOrder)
+        let width = 3 * (opts.chars + opts.words)
         let total = SacreParallel.sum(count: hypotheses.count, width: width, threads: threads) { range, row in
             let counter = CHRFCounter(opts)
             for i in range { counter.add(hypothesis: hypotheses[i], references: references[i], into: row) }
@@ -109,7 +118,7 @@ public struct CHRF: Sendable {
     /// The statistics of every segment, in order.
     public func segmentStats(hypotheses: [String], references: [[String]], threads: Int = 0) throws -> [CHRFStats] {
         try check(hypotheses: hypotheses, references: references, function: "segmentStats")
-        let n = hypotheses.count, width = 3 * (options.charOrder + options.wordOrder)
+        let n = hypotheses.count, width = 3 * (options.chars + options.words)
         var rows = [Int](repeating: 0, count: n * width)
         let opts = options
         rows.withUnsafeMutableBufferPointer { buf in
@@ -154,8 +163,8 @@ public struct CHRF: Sendable {
     // reference: sacreBLEU 2.6.0 CHRF._compute_f_score
     static func fScore(_ values: [Int], options: CHRFOptions) -> Double {
         let eps = 1e-16
-        let orders = min(max(options.charOrder, 0) + max(options.wordOrder, 0), values.count / 3)
-        let factor = Double(options.beta * options.beta)
+        let orders = min(options.chars + options.words, values.count / 3)
+        let factor = Double(options.beta) * Double(options.beta)  // Python: beta ** 2
         var score = 0.0, avgPrecision = 0.0, avgRecall = 0.0
         var effectiveOrder = 0
         for i in 0..<orders {
@@ -171,7 +180,7 @@ public struct CHRF: Sendable {
             }
         }
         if options.epsSmoothing {
-            return 100 * score / Double(max(options.charOrder, 0) + max(options.wordOrder, 0))
+            return 100 * score / Double(options.chars + options.words)
         }
         if effectiveOrder == 0 {
             avgPrecision = 0

@@ -32,7 +32,7 @@ final class CHRFCounter {
 
     init(_ options: CHRFOptions) {
         self.options = options
-        orders = max(options.charOrder, 0) + max(options.wordOrder, 0)
+        orders = options.chars + options.words
         current = Array(repeating: 0, count: 3 * orders)
         best = current
     }
@@ -43,8 +43,8 @@ final class CHRFCounter {
         // At most one n-gram per character and order.
         var bytes = hypothesis.utf8.count
         for r in references { bytes += r.utf8.count }
-        ids.reset(tokens: options.wordOrder > 0 ? bytes / 8 + 8 : 8,
-                  pairs: max(options.charOrder, 0) * bytes + max(options.wordOrder - 1, 0) * bytes / 6 + 8)
+        ids.reset(tokens: options.words > 0 ? bytes / 8 + 8 : 8,
+                  pairs: min(options.chars, bytes) * bytes + min(max(options.words - 1, 0), bytes) * bytes / 6 + 8)
         extract(hypothesis, into: hyp)
         if references.isEmpty {
             ref.charCount = 0
@@ -89,7 +89,7 @@ final class CHRFCounter {
                 n = lowered.count
             }
             characters(p, n, side)
-            if options.wordOrder > 0 { words(p, n, side) }
+            if options.words > 0 { words(p, n, side) }
         }
     }
 
@@ -105,9 +105,9 @@ final class CHRFCounter {
         }
         let count = scalars.count
         side.charCount = count
-        let orderCount = max(options.charOrder, 0)
+        let orderCount = options.chars
         side.charIds.count = 0
-        side.charIds.reserve(orderCount * count)
+        side.charIds.reserve(min(orderCount, count) * count)
         let out = side.charIds.base
         for n in 1...max(orderCount, 1) where n <= orderCount {
             let m = count - n + 1
@@ -148,9 +148,9 @@ final class CHRFCounter {
         }
         let count = words.count
         side.wordCount = count
-        let orderCount = options.wordOrder
+        let orderCount = options.words
         side.wordIds.count = 0
-        side.wordIds.reserve(orderCount * count)
+        side.wordIds.reserve(min(orderCount, count) * count)
         let out = side.wordIds.base
         for n in 1...orderCount {
             let m = count - n + 1
@@ -183,8 +183,8 @@ final class CHRFCounter {
                 }
             }
         }
-        count(ref.charIds.base, ref.charCount, max(options.charOrder, 0))
-        if options.wordOrder > 0 { count(ref.wordIds.base, ref.wordCount, options.wordOrder) }
+        count(ref.charIds.base, ref.charCount, options.chars)
+        if options.words > 0 { count(ref.wordIds.base, ref.wordCount, options.words) }
     }
 
     /// Fills `current` with the [hyp, ref, match] triples of the hypothesis against the
@@ -212,7 +212,7 @@ final class CHRFCounter {
                 k += 1
             }
         }
-        triples(hyp.charIds.base, hyp.charCount, ref.charCount, max(options.charOrder, 0))
-        if options.wordOrder > 0 { triples(hyp.wordIds.base, hyp.wordCount, ref.wordCount, options.wordOrder) }
+        triples(hyp.charIds.base, hyp.charCount, ref.charCount, options.chars)
+        if options.words > 0 { triples(hyp.wordIds.base, hyp.wordCount, ref.wordCount, options.words) }
     }
 }
