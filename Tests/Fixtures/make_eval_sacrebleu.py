@@ -7,8 +7,9 @@ Output folder: Tests/Fixtures/eval/sacrebleu/
                  numbers with separators, entities, odd whitespace, several and empty
                  references) and "wordnet" (realistic cases: WordNet gloss lines, perturbed
                  deterministically with SplitMix64; some with 2 or 3 references).
-  tokens.json    for every edge string, the token string sacreBLEU's BLEU builds for each
-                 tokenizer (13a, none, intl, char), with and without lowercasing.
+  tokens.json    for every edge string and 250 random strings of characters the tokenizers
+                 treat specially, the tokens sacreBLEU's BLEU counts with each tokenizer
+                 (13a, none, intl, char), with and without lowercasing.
   bleu.json      BLEU option sets; per set the signature, the corpus result on each corpus
                  (edge, wordnet with every reference, wordnet with its first reference only)
                  and, for some sets, sentence results per segment.
@@ -215,7 +216,7 @@ BLEU_SETS = [
     ("intl-lc", {"tokenize": "intl", "lowercase": True}, []),
     ("char", {"tokenize": "char"}, ["edge"]),
     ("char-lc", {"tokenize": "char", "lowercase": True}, []),
-    ("floor", {"smooth_method": "floor"}, ["edge"]),
+    ("floor", {"smooth_method": "floor"}, []),
     ("floor-0.3-eff", {"smooth_method": "floor", "smooth_value": 0.3, "effective_order": True}, ["edge"]),
     ("add-k", {"smooth_method": "add-k"}, ["edge"]),
     ("add-k-0.5-eff", {"smooth_method": "add-k", "smooth_value": 0.5, "effective_order": True}, ["edge"]),
@@ -265,20 +266,40 @@ def run_sets(metric_cls, sets, cps, row, compact):
     return out
 
 
-def tokens(edge):
+# characters the tokenizers treat specially, for random strings
+TRICKY = list("aaaabbcXYZ0123456789    --..,,:;'\"()<>&!?$%@/\\_|~`^{}[]=+*#") + [
+    "\n", "\t", "\r", "\u00a0", "\u2009", "\u3000", "\x1c", "\u00e9", "\u00c9", "\u20ac", "\u00bd",
+    "\u00b2", "\u0661", "\u2014", "\u00ab", "\u3001", "\u03a3", "\u0301", "\U0001f600", "&amp;", "&lt;",
+    "&quot;", "<skipped>", "-\n"]
+
+
+def random_strings(n):
+    out = []
+    for k in range(n):
+        length = 1 + splitmix64(k * 7 + 3) % 24
+        out.append("".join(TRICKY[splitmix64(k * 1000 + j) % len(TRICKY)] for j in range(length)))
+    return out
+
+
+def tokens(edge, randoms):
+    """Per string, what BLEU counts (the tokenizer output split on whitespace) for each
+    tokenizer; a lowercased variant is left out when it equals the mixed-case one, and
+    random strings have only 13a and intl."""
     strings = []
     for s in edge:
         for t in [s["hyp"]] + s["refs"]:
             if t not in strings:
                 strings.append(t)
     out = []
-    for t in strings:
+    for t in strings + randoms:
         row = {"text": t}
-        for tok in ["13a", "none", "intl", "char"]:
+        # random strings: only the two tokenizers with rules (none and char just split)
+        for tok in ["13a", "none", "intl", "char"] if t in strings else ["13a", "intl"]:
             for lc in [False, True]:
                 m = BLEU(tokenize=tok, lowercase=lc)
-                # what BLEU counts: the tokenizer output split on whitespace
-                row[tok + ("-lc" if lc else "")] = " ".join(m._preprocess_segment(t).split())
+                value = " ".join(m._preprocess_segment(t).split())
+                if not lc or value != row[tok]:
+                    row[tok + ("-lc" if lc else "")] = value
         out.append(row)
     return out
 
@@ -335,7 +356,7 @@ def unicode_tables():
 def dump(name, obj):
     path = os.path.join(OUT, name)
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=True, separators=(",", ":"))
+        json.dump(obj, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
     print(name, os.path.getsize(path), "bytes")
 
@@ -351,7 +372,7 @@ def main():
     wordnet = wordnet_segments(a.corpus, a.wordnet_segments)
     cps = corpora(edge, wordnet)
     dump("segments.json", {"edge": edge, "wordnet": wordnet})
-    dump("tokens.json", tokens(edge))
+    dump("tokens.json", tokens(edge, random_strings(250)))
     dump("bleu.json", run_sets(BLEU, BLEU_SETS, cps, bleu_row, bleu_compact))
     dump("chrf.json", run_sets(CHRF, CHRF_SETS, cps, lambda r: r.score, lambda r: r.score))
     dump("unicode.json", unicode_tables())

@@ -105,7 +105,7 @@ struct BLEUTests {
     @Test("tokens of 13a, none, intl and char, with and without lowercasing, equal sacreBLEU's")
     func tokenizers() throws {
         let rows = try EvalFixtures.json([[String: String]].self, "sacrebleu/tokens.json")
-        #expect(rows.count > 100)
+        #expect(rows.count > 350)
         for row in rows {
             let text = try #require(row["text"])
             for tokenize in BLEUTokenize.allCases {
@@ -114,7 +114,9 @@ struct BLEUTests {
                     o.tokenize = tokenize
                     o.lowercase = lowercase
                     let key = tokenize.rawValue + (lowercase ? "-lc" : "")
-                    let expected = try #require(row[key])
+                    // A lowercased variant is stored only when it differs from the mixed-case one.
+                    // Random strings have only 13a and intl.
+                    guard let expected = row[key] ?? row[tokenize.rawValue] else { continue }
                     let got = BLEU(o).tokens(text).joined(separator: " ")
                     #expect(got == expected, "\(key) of \(text.debugDescription): \(got.debugDescription) vs \(expected.debugDescription)")
                 }
@@ -157,7 +159,7 @@ struct BLEUTests {
                 }
             }
         }
-        #expect(checked > 900)
+        #expect(checked > 850)
     }
 
     @Test("summed segment statistics score like the corpus; the thread count changes nothing")
