@@ -6,8 +6,9 @@ Output folder: Tests/Fixtures/eval/sacrebleu/
                  segments, punctuation only, accents, ß, CJK, emoji, combining marks,
                  numbers with separators, entities, odd whitespace, several and empty
                  references) and "wordnet" (realistic cases: WordNet gloss lines, perturbed
-                 deterministically with SplitMix64; some with 2 or 3 references).
-  tokens.json    for every edge string and 250 random strings of characters the tokenizers
+                 deterministically with SplitMix64; some with 2 or 3 references), and
+                 "random" (pairs of the random strings of tokens.json).
+  tokens.json    for every edge string and 200 random strings of characters the tokenizers
                  treat specially, the tokens sacreBLEU's BLEU counts with each tokenizer
                  (13a, none, intl, char), with and without lowercasing.
   bleu.json      BLEU option sets; per set the signature, the corpus result on each corpus
@@ -208,7 +209,7 @@ def bleu_compact(r):
 BLEU_SETS = [
     # (name, kwargs, sentence results per segment on which corpora)
     ("default", {}, []),
-    ("sentence", {"effective_order": True}, ["edge", "wordnet"]),
+    ("sentence", {"effective_order": True}, ["edge", "wordnet", "random"]),
     ("lc", {"lowercase": True}, []),
     ("none", {"tokenize": "none"}, ["edge"]),
     ("none-lc", {"tokenize": "none", "lowercase": True}, []),
@@ -231,10 +232,10 @@ BLEU_SETS = [
 
 CHRF_SETS = [
     ("chrf", {}, ["edge", "wordnet"]),
-    ("chrf++", {"word_order": 2}, ["edge", "wordnet"]),
+    ("chrf++", {"word_order": 2}, ["edge", "wordnet", "random"]),
     ("chrf-lc", {"lowercase": True}, ["edge"]),
     ("chrf++-lc", {"word_order": 2, "lowercase": True}, []),
-    ("chrf-ws", {"whitespace": True}, ["edge"]),
+    ("chrf-ws", {"whitespace": True}, ["edge", "random"]),
     ("chrf++-ws", {"word_order": 2, "whitespace": True}, []),
     ("chrf-eps", {"eps_smoothing": True}, ["edge"]),
     ("chrf++-eps", {"word_order": 2, "eps_smoothing": True}, ["edge"]),
@@ -245,9 +246,14 @@ CHRF_SETS = [
 ]
 
 
-def corpora(edge, wordnet):
+# the option sets also scored on the single-reference corpus (signature nrefs:1)
+SINGLE_REF_SETS = {"default", "sentence", "lc", "intl", "floor", "chrf", "chrf++", "chrf-eps"}
+
+
+def corpora(edge, wordnet, randoms):
     first_only = [{"hyp": s["hyp"], "refs": s["refs"][:1]} for s in wordnet]
-    return {"edge": edge, "wordnet": wordnet, "wordnet-first-ref": first_only}
+    pairs = [{"hyp": randoms[i], "refs": [randoms[i + 1]]} for i in range(0, len(randoms) - 1, 2)]
+    return {"edge": edge, "wordnet": wordnet, "wordnet-first-ref": first_only, "random": pairs}
 
 
 def run_sets(metric_cls, sets, cps, row, compact):
@@ -255,6 +261,8 @@ def run_sets(metric_cls, sets, cps, row, compact):
     for name, kwargs, sentence_on in sets:
         entry = {"name": name, "options": kwargs, "corpus": {}, "sentence": {}}
         for cname, segs in cps.items():
+            if cname == "wordnet-first-ref" and name not in SINGLE_REF_SETS:
+                continue
             m = metric_cls(**kwargs)
             res = m.corpus_score([s["hyp"] for s in segs], streams(segs))
             entry["corpus"][cname] = row(res)
@@ -370,9 +378,10 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     edge = [{"hyp": h, "refs": r} for h, r in EDGE]
     wordnet = wordnet_segments(a.corpus, a.wordnet_segments)
-    cps = corpora(edge, wordnet)
-    dump("segments.json", {"edge": edge, "wordnet": wordnet})
-    dump("tokens.json", tokens(edge, random_strings(250)))
+    randoms = random_strings(200)
+    cps = corpora(edge, wordnet, randoms)
+    dump("segments.json", {"edge": edge, "wordnet": wordnet, "random": cps["random"]})
+    dump("tokens.json", tokens(edge, randoms))
     dump("bleu.json", run_sets(BLEU, BLEU_SETS, cps, bleu_row, bleu_compact))
     dump("chrf.json", run_sets(CHRF, CHRF_SETS, cps, lambda r: r.score, lambda r: r.score))
     dump("unicode.json", unicode_tables())

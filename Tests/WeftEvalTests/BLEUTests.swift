@@ -9,10 +9,11 @@ struct SacreSegment: Decodable {
     let refs: [String]
 }
 
-/// The fixture's corpora: hand-written edge cases and perturbed WordNet glosses.
+/// The fixture's corpora: hand-written edge cases, perturbed WordNet glosses, random strings.
 struct SacreCorpora: Decodable {
     let edge: [SacreSegment]
     let wordnet: [SacreSegment]
+    let random: [SacreSegment]
 
     static func load() throws -> SacreCorpora {
         try EvalFixtures.json(SacreCorpora.self, "sacrebleu/segments.json")
@@ -23,6 +24,7 @@ struct SacreCorpora: Decodable {
         switch name {
         case "edge": return edge
         case "wordnet": return wordnet
+        case "random": return random
         case "wordnet-first-ref": return wordnet.map { SacreSegment(hyp: $0.hyp, refs: Array($0.refs.prefix(1))) }
         default: return []
         }
@@ -105,7 +107,7 @@ struct BLEUTests {
     @Test("tokens of 13a, none, intl and char, with and without lowercasing, equal sacreBLEU's")
     func tokenizers() throws {
         let rows = try EvalFixtures.json([[String: String]].self, "sacrebleu/tokens.json")
-        #expect(rows.count > 350)
+        #expect(rows.count > 300)
         for row in rows {
             let text = try #require(row["text"])
             for tokenize in BLEUTokenize.allCases {
@@ -164,19 +166,18 @@ struct BLEUTests {
 
     @Test("summed segment statistics score like the corpus; the thread count changes nothing")
     func statisticsAndThreads() throws {
-        let segments = corpora.wordnet + corpora.wordnet + corpora.edge  // 664: 3 slices of ≥ 128
+        let segments = corpora.wordnet + corpora.wordnet + corpora.edge  // > 3 slices of 128
         let hyps = segments.map(\.hyp), refs = segments.map(\.refs)
         for options in [BLEUOptions(), BLEUOptions.sentence] {
             let bleu = BLEU(options)
             let one = try bleu.corpusStats(hypotheses: hyps, references: refs, threads: 1)
-            for threads in [2, 3] {
-                #expect(try bleu.corpusStats(hypotheses: hyps, references: refs, threads: threads) == one)
-                #expect(try bleu.segmentStats(hypotheses: hyps, references: refs, threads: threads)
-                    .reduce(BLEUStats.zero(order: 4), +) == one)
-            }
-            #expect(bleu.score(one) == (try bleu.corpusScore(hypotheses: hyps, references: refs)))
-            #expect(bleu.stats(hypothesis: hyps[5], references: refs[5]) + .zero(order: 4)
-                    == (try bleu.segmentStats(hypotheses: [hyps[5]], references: [refs[5]]))[0])
+            #expect(try bleu.corpusStats(hypotheses: hyps, references: refs, threads: 3) == one)
+            let perSegment = try bleu.segmentStats(hypotheses: hyps, references: refs, threads: 2)
+            #expect(perSegment.reduce(BLEUStats.zero(order: 4), +) == one)
+            #expect(bleu.stats(hypothesis: hyps[5], references: refs[5]) == perSegment[5])
+            let edge = corpora.edge
+            #expect(bleu.score(try bleu.corpusStats(hypotheses: edge.map(\.hyp), references: edge.map(\.refs)))
+                    == (try bleu.corpusScore(hypotheses: edge.map(\.hyp), references: edge.map(\.refs))))
         }
     }
 
@@ -229,10 +230,16 @@ struct BLEUTests {
         let t = try EvalFixtures.json(Tables.self, "sacrebleu/unicode.json")
         var flags = [UInt8](repeating: 0, count: 0x110000)
         for (bit, list) in [t.space, t.case_ignorable, t.cased_not_ignorable, t.punctuation, t.symbol, t.number].enumerated() {
-            for r in list { for v in r[0]...r[1] { flags[Int(v)] |= 1 << bit } }
+            for r in list {
+                #expect(r[1] < 0x40000 || r[0] >= 0xE0000, "a class in the unassigned planes: \(r)")
+                for v in r[0]...r[1] { flags[Int(v)] |= 1 << bit }
+            }
         }
         var mismatches: [String] = []
-        for v in UInt32(0)..<0x110000 where !(0xD800..<0xE000).contains(v) {
+        // Planes 4-13 are unassigned and 15-16 private use: a sample of them suffices.
+        let sparse = stride(from: UInt32(0x40000), to: 0xE0000, by: 61).map { $0 }
+            + stride(from: UInt32(0xF0000), to: 0x110000, by: 61).map { $0 }
+        for v in Array(0..<0xD800) + Array(0xE000..<0x40000) + sparse + Array(0xE0000..<0xF0000) {
             let c = BLEUTokenizer.classified(v)
             let got: UInt8 = (SacreText.isSpace(v) ? 1 : 0)
                 | (SacreText.isCaseIgnorable(v) ? 2 : 0)
