@@ -38,15 +38,16 @@ struct ModelRun {
         switch task {
         case .classify:
             let textField = try ctx.string("text_field")
-            var texts: [String] = []
+            var texts: [String] = [], truths: [ClassLabel] = []
             for row in rows {
                 texts.append(try TextStageSupport.text(row, textField, path: data))
-                set.labels.append(try Self.label(row, fields.label, path: data))
+                truths.append(try Self.label(row, fields.label, path: data))
             }
-            set.predictedLabels = try eval.classify(texts: texts, asIntegers: set.labels.first?.isInt ?? false, batchSize: batchSize,
-                                                    maxLength: try ctx.int("max_length"))
+            let predicted = try eval.classify(texts: texts, asIntegers: truths.first?.isInt ?? false, batchSize: batchSize,
+                                              maxLength: try ctx.int("max_length"))
+            set.setLabels(truths: truths, predictions: predicted)
             for i in rows.indices {
-                columns[i] += [("text", .string(texts[i])), ("predicted", Evaluator.labelJSON(set.predictedLabels[i])), ("label", Evaluator.labelJSON(set.labels[i]))]
+                columns[i] += [("text", .string(texts[i])), ("predicted", Evaluator.labelJSON(predicted[i])), ("label", Evaluator.labelJSON(truths[i]))]
             }
         case .generate:
             var prompts: [String] = []

@@ -73,7 +73,7 @@ public enum EvaluateStage: BuiltinStage {
             try writer.commit()
             if let c = result.classification {
                 let rows = EvalJSON.array((0..<set.count).map { i in
-                    .object([("actual", Evaluator.labelJSON(set.labels[i])), ("predicted", Evaluator.labelJSON(set.predictedLabels[i]))])
+                    .object([("actual", Evaluator.labelJSON(set.label(at: i))), ("predicted", Evaluator.labelJSON(set.predictedLabel(at: i)))])
                 })
                 try AtomicWriter.write(tmp + "/confusion.json", Array((rows.pretty + "\n").utf8))
                 ctx.log(c.table())
@@ -96,9 +96,9 @@ public enum EvaluateStage: BuiltinStage {
                 row.append(("prediction", .string(set.predictions[i])))
                 row.append(("references", .array(set.references[i].map { .string($0) })))
             }
-            if !set.labels.isEmpty {
-                row.append(("predicted", Evaluator.labelJSON(set.predictedLabels[i])))
-                row.append(("label", Evaluator.labelJSON(set.labels[i])))
+            if set.hasLabels {
+                row.append(("predicted", Evaluator.labelJSON(set.predictedLabel(at: i))))
+                row.append(("label", Evaluator.labelJSON(set.label(at: i))))
             }
             return row
         }

@@ -4,8 +4,10 @@ Writes Tests/Fixtures/eval/cli/:
   text.jsonl            prediction + reference or references rows (edge cases included)
   text_expected.json    {"json": <the --json object>, "per_example": [<one object per row>]}
                         for --metrics bleu,sentence_bleu,chrf,chrf++,rouge1,rouge2,rougeL,rougeLsum,exact_match,token_f1
-                        with default options, and "json_intl_lc_floor" for
-                        --tokenize intl --lowercase --smooth floor --rouge-stemmer (bleu, rouge1, rougeLsum)
+                        with default options, "json_intl_lc_floor" for
+                        --tokenize intl --lowercase --smooth floor --rouge-stemmer (bleu, rouge1, rougeLsum), and
+                        "json_addk"/"per_example_addk" for --smooth add-k (bleu, sentence_bleu: sacreBLEU reports
+                        counts and totals of orders 2+ with k added)
   labels.jsonl          prediction + label rows (strings)
   labels_expected.json  the --json object for accuracy,precision,recall,f1,confusion (zero_division warn)
 
@@ -128,8 +130,10 @@ def main():
     j, per = text_expected(hyps, refs)
     j2, _ = text_expected(hyps, refs, tokenize="intl", lowercase=True, smooth="floor", stem=True,
                           which=["bleu", "rouge1", "rougeLsum"])
+    j3, per3 = text_expected(hyps, refs, smooth="add-k", which=["bleu", "sentence_bleu"])
     with open(os.path.join(OUT, "text_expected.json"), "w") as f:
-        json.dump({"json": j, "per_example": per, "json_intl_lc_floor": j2}, f, indent=1, ensure_ascii=False)
+        json.dump({"json": j, "per_example": per, "json_intl_lc_floor": j2, "json_addk": j3, "per_example_addk": per3},
+                  f, indent=1, ensure_ascii=False)
         f.write("\n")
 
     with open(os.path.join(OUT, "labels.jsonl"), "w") as f:

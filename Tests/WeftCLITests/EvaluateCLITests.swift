@@ -42,6 +42,15 @@ struct EvaluateCommandTests {
                             "--tokenize", "intl", "--lowercase", "--smooth", "floor", "--rouge-stemmer", "--json")
         #expect(r2.code == 0, "\(r2)")
         #expect(jsonClose(parseJSON(r2.out), expected["json_intl_lc_floor"]) == [])
+
+        let r3 = try ws.run("evaluate", "--predictions", modelFixture("eval/cli/text.jsonl"), "--metrics", "bleu,sentence_bleu",
+                            "--smooth", "add-k", "--per-example", ws.path("addk.jsonl"), "--json")
+        #expect(r3.code == 0, "\(r3)")
+        let j3 = try #require(expected["json_addk"] as? [String: Any])
+        // The sentence_bleu summary is Weft's own aggregate (not a sacreBLEU call): compare the corpus part.
+        #expect(jsonClose((parseJSON(r3.out) as? [String: Any])?["bleu"], j3["bleu"]) == [])
+        let per3 = (ws.read("addk.jsonl") ?? "").split(separator: "\n").map { parseJSON(String($0)) }
+        #expect(jsonClose(per3, expected["per_example_addk"]) == [])
     }
 
     @Test("classification --json equals scikit-learn; the table names the classes")

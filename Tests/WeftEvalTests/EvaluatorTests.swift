@@ -56,4 +56,21 @@ struct EvaluatorTests {
         #expect(s[1].1.mean == 3 && s[1].1.std == 1)
         #expect(throws: EvalError.self) { try CrossValidation.aggregate([]) }
     }
+
+    @Test("labels read straight to codes: escapes decoded, CRLF and blank lines, errors with the line")
+    func labelColumns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-eval-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/l.jsonl"
+        try "{\"prediction\": \"\\u00e9t\u{00e9}\", \"label\": \"\u{00e9}t\u{00e9}\"}\r\n\n  \n{\"label\": \"\", \"prediction\": \"b\"}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let set = try PredictionSet.read(path: file, text: false, classification: true)
+        #expect(set.lines == [1, 4])
+        #expect(set.labelTable == ["été", "b", ""], "predictions are interned before labels, row by row")
+        #expect(set.truthCodes == [0, 2] && set.predictionCodes == [0, 1])
+        try "{\"prediction\": 3, \"label\": 3}\n{\"prediction\": 3, \"label\": true}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        do { _ = try PredictionSet.read(path: file, text: false, classification: true); Issue.record("no error") } catch {
+            #expect("\(error)".contains("l.jsonl:2") && "\(error)".contains("not a label"), "\(error)")
+        }
+    }
 }

@@ -46,7 +46,7 @@ public struct EvalOptions: Sendable {
     /// `labelNames` as labels of the data's kind.
     func labels(for set: PredictionSet) throws -> [ClassLabel]? {
         guard let names = labelNames else { return nil }
-        guard set.labels.first?.isInt ?? false else { return names.map { .string($0) } }
+        guard set.integerLabels else { return names.map { .string($0) } }
         return try names.map { n in
             guard let i = Int(n) else { throw EvalError.invalid("labels: '\(n)' is not an integer, but the labels in \(set.path) are integers") }
             return .int(i)
@@ -109,7 +109,7 @@ public enum Evaluator {
         let rougeRows = rougeTypes.isEmpty ? [] :
             try RougeScorer(types: rougeTypes, useStemmer: o.rougeStemmer).scoreAll(targets: set.references, predictions: set.predictions, threads: threads)
         let classification = o.metrics.contains(where: \.isClassification)
-            ? try ClassificationMetrics(labels: o.labels(for: set), zeroDivision: o.zeroDivision).report(truths: set.labels, predictions: set.predictedLabels)
+            ? try ClassificationMetrics(labels: o.labels(for: set), zeroDivision: o.zeroDivision).report(truthCodes: set.truthCodes, predictionCodes: set.predictionCodes, labels: set.labelTable)
             : nil
         r.classification = classification
         r.warnings += classification?.warnings ?? []
@@ -126,7 +126,7 @@ public enum Evaluator {
                 if metric == .bleu {
                     let total = stats.reduce(BLEUStats.zero(order: opts.maxNgramOrder), +)
                     let s = bleu.score(total)
-                    r.summary.append((name, bleuJSON(s)))
+                    r.summary.append((name, bleuJSON(s, smoothing: opts.smoothing)))
                     r.flat += [("bleu", .number(s.score)), ("bleu_precisions", .numbers(s.precisions)), ("bleu_bp", .number(s.bp)),
                                ("bleu_sys_len", .int(s.sysLen)), ("bleu_ref_len", .int(s.refLen)),
                                ("bleu_signature", .string(bleu.signature(referenceCount: BLEU.referenceCount(set.references))))]
@@ -154,12 +154,12 @@ public enum Evaluator {
                     agg.precisions = (0..<order).map { j in mean(scores.map { $0.precisions[j] }) }
                     agg.sysLen = scores.reduce(0) { $0 + $1.sysLen }
                     agg.refLen = scores.reduce(0) { $0 + $1.refLen }
-                    r.summary.append((name, bleuJSON(agg)))
+                    r.summary.append((name, bleuJSON(agg, smoothing: opts.smoothing)))
                     r.flat.append((name, .number(m)))
                     meanInterval(name, values)
                 }
                 if perExample {
-                    for i in 0..<n { r.perExample[i].append((name, bleuJSON(bleu.score(stats[i])))) }
+                    for i in 0..<n { r.perExample[i].append((name, bleuJSON(bleu.score(stats[i]), smoothing: opts.smoothing))) }
                 }
             case .chrf, .chrfPlusPlus:
                 var co = CHRFOptions()
@@ -205,7 +205,7 @@ public enum Evaluator {
                 let c = classification!
                 r.summary.append((name, .number(c.accuracy)))
                 r.flat.append((name, .number(c.accuracy)))
-                let correct = (0..<n).map { set.labels[$0] == set.predictedLabels[$0] ? 1.0 : 0.0 }
+                let correct = zip(set.truthCodes, set.predictionCodes).map { $0 == $1 ? 1.0 : 0.0 }
                 meanInterval(name, correct)
                 if perExample { for i in 0..<n { r.perExample[i].append((name, .number(correct[i]))) } }
             case .precision, .recall, .f1:
@@ -231,10 +231,18 @@ public enum Evaluator {
         return r
     }
 
-    /// sacreBLEU's BLEU result fields.
-    public static func bleuJSON(_ s: BLEUScore) -> EvalJSON {
-        .object([("score", .number(s.score)), ("counts", .ints(s.counts)), ("totals", .ints(s.totals)),
-                 ("precisions", .numbers(s.precisions)), ("bp", .number(s.bp)), ("sys_len", .int(s.sysLen)), ("ref_len", .int(s.refLen))])
+    /// sacreBLEU's BLEU result fields. With add-k smoothing sacreBLEU reports the counts
+    /// and totals of orders 2 and up with k added (integers when k is) unless nothing
+    /// matched at all (its early return), and so does this.
+    public static func bleuJSON(_ s: BLEUScore, smoothing: BLEUSmoothing = .exp) -> EvalJSON {
+        func list(_ v: [Int]) -> EvalJSON {
+            guard case .addK(let k) = smoothing, s.counts.contains(where: { $0 > 0 }) else { return .ints(v) }
+            return .array(v.enumerated().map { i, x in
+                i == 0 ? .int(x) : k == k.rounded() && abs(k) < 1e15 ? .int(x + Int(k)) : .number(Double(x) + k)
+            })
+        }
+        return .object([("score", .number(s.score)), ("counts", list(s.counts)), ("totals", list(s.totals)),
+                        ("precisions", .numbers(s.precisions)), ("bp", .number(s.bp)), ("sys_len", .int(s.sysLen)), ("ref_len", .int(s.refLen))])
     }
 
     /// rouge-score's `Score` fields.

@@ -21,9 +21,35 @@ public struct PredictionSet: Sendable {
     public var predictions: [String] = []
     /// Every reference of each row (text metrics).
     public var references: [[String]] = []
-    /// Predicted and true labels (classification).
-    public var predictedLabels: [ClassLabel] = []
-    public var labels: [ClassLabel] = []
+    /// Classification: every distinct label once, and each row's true and predicted
+    /// label as an index into it (a million rows stay two integer arrays).
+    public private(set) var labelTable: [ClassLabel] = []
+    public private(set) var truthCodes: [Int32] = []
+    public private(set) var predictionCodes: [Int32] = []
+
+    /// Row i's true label.
+    public func label(at i: Int) -> ClassLabel { labelTable[Int(truthCodes[i])] }
+    /// Row i's predicted label.
+    public func predictedLabel(at i: Int) -> ClassLabel { labelTable[Int(predictionCodes[i])] }
+    /// Whether the rows carry labels.
+    public var hasLabels: Bool { !truthCodes.isEmpty }
+    /// Whether the labels are integers (else strings).
+    public var integerLabels: Bool { labelTable.first?.isInt ?? false }
+
+    /// Sets the true and predicted labels (model mode), interning them.
+    public mutating func setLabels(truths: [ClassLabel], predictions: [ClassLabel]) {
+        var index: [ClassLabel: Int32] = [:]
+        labelTable = []
+        func code(_ l: ClassLabel) -> Int32 {
+            if let c = index[l] { return c }
+            let c = Int32(labelTable.count)
+            index[l] = c
+            labelTable.append(l)
+            return c
+        }
+        truthCodes = truths.map(code)
+        predictionCodes = predictions.map(code)
+    }
 
     public var count: Int { lines.count }
 
@@ -35,10 +61,36 @@ public struct PredictionSet: Sendable {
     public static func read(path: String, referencesPath: String? = nil, fields: Fields = Fields(), text: Bool, classification: Bool,
                             threads: Int = ParallelMap.defaultThreads) throws -> PredictionSet {
         var set = PredictionSet(path: path)
+        if classification && !text {
+            // Labels only: straight to codes, no row objects.
+            let columns = try LabelColumns.read(path: path, predictionKey: fields.prediction, labelKey: fields.label)
+            set.lines = columns.lines
+            set.labelTable = columns.table
+            set.truthCodes = columns.truths
+            set.predictionCodes = columns.predictions
+        } else {
+            try set.readRows(fields: fields, references: referencesPath == nil, classification: classification, threads: threads)
+        }
+        guard set.count > 0 else {
+            throw TextError.data(path: path, line: 0, message: "no rows to evaluate", hint: "the file is empty; write one JSON object per line")
+        }
+        if let referencesPath, text {
+            let refs = try readReferences(referencesPath, fields: fields, threads: threads)
+            guard refs.rows.count == set.count else {
+                throw EvalError.invalid("\(path) has \(set.count) prediction rows but \(refs.path) has \(refs.rows.count) references; give exactly one reference (line or row) per prediction")
+            }
+            set.references = refs.rows
+        }
+        return set
+    }
+
+    /// Predictions (and references, and labels when asked) from row objects.
+    private mutating func readRows(fields: Fields, references withReferences: Bool, classification: Bool, threads: Int) throws {
         var reader = try RowReader(path: path, options: .init(format: .jsonl, threads: threads))
         defer { reader.close() }
-        let separateRefs = try referencesPath.map { try readReferences($0, fields: fields, threads: threads) }
+        let path = self.path
         var labelKind: (isInt: Bool, line: Int)? = nil
+        var truths: [ClassLabel] = [], predicted: [ClassLabel] = []
         func label(_ row: Row, _ key: String) throws -> ClassLabel {
             guard let kind = row.kind(key) else {
                 throw TextError.data(path: path, line: row.line, message: "row has no field '\(key)' (fields: \(row.keys.joined(separator: ", ")))",
@@ -50,17 +102,15 @@ public struct PredictionSet: Sendable {
             case .number:
                 let t = row.scalarText(key) ?? ""
                 guard let i = Int(t) else {
-                    throw TextError.data(path: path, line: row.line, message: "'\(key)' is \(t), not an integer",
-                                         hint: "class labels must be strings or integers")
+                    throw TextError.data(path: path, line: row.line, message: "'\(key)' is \(t), not an integer", hint: "class labels must be strings or integers")
                 }
                 value = .int(i)
             default:
-                throw TextError.data(path: path, line: row.line, message: "'\(key)' is \(kind.rawValue), not a label",
-                                     hint: "class labels must be strings or integers")
+                throw TextError.data(path: path, line: row.line, message: "'\(key)' is \(kind.rawValue), not a label", hint: "class labels must be strings or integers")
             }
             if let first = labelKind, first.isInt != value.isInt {
                 throw TextError.data(path: path, line: row.line,
-                                     message: "'\(key)' is the \(value.isInt ? "integer" : "string") \(value.isInt ? value.description : "\"\(value)\""), but the labels at line \(first.line) are \(first.isInt ? "integers" : "strings")",
+                                     message: "'\(key)' is the \(value.isInt ? "integer \(value)" : "string \"\(value)\""), but the labels at line \(first.line) are \(first.isInt ? "integers" : "strings")",
                                      hint: "use one kind of label throughout: all integers (numbers expected here) or all strings")
             }
             if labelKind == nil { labelKind = (value.isInt, row.line) }
@@ -68,28 +118,17 @@ public struct PredictionSet: Sendable {
         }
         while let batch = try reader.nextBatch() {
             for row in batch {
-                set.lines.append(row.line)
-                if text {
-                    guard let p = row.string(fields.prediction) else { throw missing(row, fields.prediction, path: path, what: "a string") }
-                    set.predictions.append(p)
-                    if separateRefs == nil { set.references.append(try references(of: row, fields: fields, path: path)) }
-                }
+                lines.append(row.line)
+                guard let p = row.string(fields.prediction) else { throw Self.missing(row, fields.prediction, path: path, what: "a string") }
+                predictions.append(p)
+                if withReferences { references.append(try Self.references(of: row, fields: fields, path: path)) }
                 if classification {
-                    set.predictedLabels.append(try label(row, fields.prediction))
-                    set.labels.append(try label(row, fields.label))
+                    predicted.append(try label(row, fields.prediction))
+                    truths.append(try label(row, fields.label))
                 }
             }
         }
-        guard set.count > 0 else {
-            throw TextError.data(path: path, line: 0, message: "no rows to evaluate", hint: "the file is empty; write one JSON object per line")
-        }
-        if let refs = separateRefs {
-            guard refs.rows.count == set.count else {
-                throw EvalError.invalid("\(path) has \(set.count) prediction rows but \(refs.path) has \(refs.rows.count) references; give exactly one reference (line or row) per prediction")
-            }
-            set.references = refs.rows
-        }
-        return set
+        if classification { setLabels(truths: truths, predictions: predicted) }
     }
 
     static func missing(_ row: Row, _ key: String, path: String, what: String) -> TextError {

@@ -18,7 +18,7 @@ public enum JSONBytes {
         public var value: Range<Int>
     }
 
-    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+    @inline(__always) public static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
     /// Parses `buf[range]` as a JSON object and returns its members in order.
     public static func parseObject(_ buf: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(ParseError) -> [Member] {
