@@ -39,14 +39,14 @@ struct LabelColumns {
                 try pending.withUnsafeBufferPointer { buf in
                     var start = 0
                     while start < cut {
-                        var end = start
-                        while end < cut, buf[end] != 0x0A { end += 1 }
+                        let base = buf.baseAddress!
+                        let end = memchr(base + start, 0x0A, cut - start).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? cut
                         line += 1
                         var stop = end
                         if stop > start, buf[stop - 1] == 0x0D { stop -= 1 }
-                        var blank = true
-                        for i in start..<stop where !JSONBytes.isSpace(buf[i]) { blank = false; break }
-                        if !blank { try out.add(buf, start..<stop, line: line, path: path, keys: (pk, lk), scratch: &scratch) }
+                        var first = start
+                        while first < stop, JSONBytes.isSpace(buf[first]) { first += 1 }
+                        if first < stop { try out.add(buf, start..<stop, line: line, path: path, keys: (pk, lk), scratch: &scratch) }
                         start = end + 1
                     }
                 }
@@ -76,7 +76,7 @@ struct LabelColumns {
             return nil
         }
         func code(_ key: [UInt8], _ value: Range<Int>?) throws -> Int32 {
-            let name = String(decoding: key, as: UTF8.self)
+            var name: String { String(decoding: key, as: UTF8.self) }
             guard let v = value else {
                 throw TextError.data(path: path, line: line, message: "row has no field '\(name)'",
                                      hint: "classification rows need the predicted label and the true label (strings or integers)")
