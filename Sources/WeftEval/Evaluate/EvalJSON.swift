@@ -1,3 +1,5 @@
+import WeftText
+
 /// A JSON value with ordered keys: the results `weft evaluate --json`, `--per-example`
 /// and the `evaluate` stage write, so key order and number spelling are stable.
 public indirect enum EvalJSON: Sendable, Equatable {
@@ -92,23 +94,8 @@ public indirect enum EvalJSON: Sendable, Equatable {
     }
 
     static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
+        var bytes: [UInt8] = []
+        JSONBytes.appendString(s, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }

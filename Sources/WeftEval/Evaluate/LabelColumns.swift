@@ -16,7 +16,9 @@ struct LabelColumns {
     var lines: [Int] = []
 
     private var ints: [Int: Int32] = [:]
-    private var strings = ByteInterner()
+    private var strings = ByteStringTable(capacity: 64)
+    /// String entry of `strings` → its code in `table`.
+    private var stringCodes: [Int32] = []
     private var firstKind: (isInt: Bool, line: Int)? = nil
 
     static func read(path: String, predictionKey: String, labelKey: String) throws -> LabelColumns {
@@ -126,50 +128,12 @@ struct LabelColumns {
     }
 
     private mutating func intern(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int32 {
-        let (c, isNew) = strings.intern(p, n, next: Int32(table.count))
-        if isNew { table.append(.string(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self))) }
-        return c
-    }
-}
-
-/// Open-addressing table from byte strings to codes, looked up without allocating.
-struct ByteInterner {
-    private var slots = [Int32](repeating: -1, count: 64)
-    private var hashes: [UInt64] = []
-    private var codes: [Int32] = []
-    private var starts: [Int] = [0]
-    private var arena: [UInt8] = []
-
-    /// The code of bytes `p[0..<n]`, or `next` (stored) when they are new.
-    mutating func intern(_ p: UnsafePointer<UInt8>, _ n: Int, next: Int32) -> (Int32, Bool) {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x100_0000_01B3 }
-        h = SplitMix64.mix(h)
-        var mask = slots.count - 1
-        var s = Int(truncatingIfNeeded: h) & mask
-        while slots[s] >= 0 {
-            let e = Int(slots[s])
-            if hashes[e] == h, starts[e + 1] - starts[e] == n,
-               n == 0 || arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[e], p, n) == 0 }) {
-                return (codes[e], false)
-            }
-            s = (s + 1) & mask
+        let bytes = UnsafeBufferPointer(start: p, count: n)
+        let (e, isNew) = strings.insert(bytes)
+        if isNew {
+            stringCodes.append(Int32(table.count))
+            table.append(.string(String(decoding: bytes, as: UTF8.self)))
         }
-        let e = hashes.count
-        hashes.append(h)
-        codes.append(next)
-        arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
-        starts.append(arena.count)
-        slots[s] = Int32(e)
-        if hashes.count * 2 > slots.count {
-            slots = [Int32](repeating: -1, count: slots.count * 2)
-            mask = slots.count - 1
-            for (k, hk) in hashes.enumerated() {
-                var t = Int(truncatingIfNeeded: hk) & mask
-                while slots[t] >= 0 { t = (t + 1) & mask }
-                slots[t] = Int32(k)
-            }
-        }
-        return (next, true)
+        return stringCodes[e]
     }
 }

@@ -3,10 +3,10 @@ import Foundation
 /// An insert-only hash set of byte strings that numbers its entries 0, 1, 2, … in
 /// insertion order, with the bytes of every entry stored back to back in one arena.
 ///
-/// The BPE word counter and token table use it instead of `[[UInt8]: Int]` so that
+/// The BPE word counter, the token table and `WeftEval`'s label reader use it instead of `[[UInt8]: Int]` so that
 /// counting millions of words allocates nothing per word and keeps memory at about the
 /// size of the distinct strings (arena + 16 bytes per entry + 4 bytes per slot).
-struct ByteStringTable: Sendable {
+public struct ByteStringTable: Sendable {
     /// The bytes of all entries, back to back.
     private(set) var arena: [UInt8] = []
     /// Entry → start offset in `arena`; entry `i` ends where entry `i + 1` starts.
@@ -18,9 +18,9 @@ struct ByteStringTable: Sendable {
     private var mask: Int
 
     /// Number of entries.
-    var count: Int { hashes.count }
+    public var count: Int { hashes.count }
 
-    init(capacity: Int = 1024) {
+    public init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = [Int32](repeating: -1, count: size)
@@ -36,7 +36,7 @@ struct ByteStringTable: Sendable {
     func bytes(_ i: Int) -> [UInt8] { Array(arena[range(i)]) }
 
     /// Index of `key`, or nil.
-    func find(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+    public func find(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
         let h = Self.hash(key)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -49,7 +49,7 @@ struct ByteStringTable: Sendable {
 
     /// Index of `key`, inserting it if absent; `inserted` tells which.
     @inline(__always)
-    mutating func insert(_ key: UnsafeBufferPointer<UInt8>) -> (index: Int, inserted: Bool) {
+    public mutating func insert(_ key: UnsafeBufferPointer<UInt8>) -> (index: Int, inserted: Bool) {
         let h = Self.hash(key)
         let h32 = UInt32(truncatingIfNeeded: h)
         var s = Int(truncatingIfNeeded: h) & mask
