@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeftText
 
 /// The `evaluate` built-in through the engine: predictions mode, model mode (generate,
 /// classify, perplexity against transformers' results) and cross-validation.
@@ -147,5 +148,7 @@ struct EvaluateStageTests {
 
 /// A Swift string as a JSON string literal.
 func jsonString(_ s: String) -> String {
-    String(decoding: try! JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed]), as: UTF8.self)
+    var bytes: [UInt8] = []
+    JSONBytes.appendString(s, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
 }
