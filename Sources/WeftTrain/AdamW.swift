@@ -7,19 +7,22 @@ public struct Parameter: @unchecked Sendable {
     public var name: String
     public var value: FloatBuffer
     public var grad: FloatBuffer
-    public init(name: String, value: FloatBuffer, grad: FloatBuffer) {
+    /// The shape as stored (row-major); Adafactor factors the last two dimensions.
+    public var shape: [Int]
+    public init(name: String, value: FloatBuffer, grad: FloatBuffer, shape: [Int]? = nil) {
         self.name = name
         self.value = value
         self.grad = grad
+        self.shape = shape ?? [value.count]
     }
 }
 
 extension LinearModel {
     /// Every LoRA matrix with its gradient (`<module>.lora_A.weight`, PEFT's names).
     public var loraParameters: [Parameter] {
-        linears.compactMap { l in l.lora.map { (l.name, $0) } }.flatMap { name, lora in
-            [Parameter(name: name + ".lora_A.weight", value: lora.a, grad: lora.gradA),
-             Parameter(name: name + ".lora_B.weight", value: lora.b, grad: lora.gradB)]
+        linears.compactMap { l in l.lora.map { (l, $0) } }.flatMap { l, lora in
+            [Parameter(name: l.name + ".lora_A.weight", value: lora.a, grad: lora.gradA, shape: [lora.rank, l.inFeatures]),
+             Parameter(name: l.name + ".lora_B.weight", value: lora.b, grad: lora.gradB, shape: [l.outFeatures, lora.rank])]
         }
     }
 }
@@ -28,15 +31,20 @@ extension LinearModel {
     /// Everything that trains: the trainable base weights (under their checkpoint names) and
     /// every LoRA matrix.
     public var trainableParameters: [Parameter] {
-        trainableWeights.map { Parameter(name: $0.name, value: $0.buffer, grad: $0.buffer.grad!) } + loraParameters
+        trainableWeights.map { w in
+            // Stored layout: a transposed checkpoint weight (GPT-2's Conv1D) is held [out, in].
+            let shape = w.transposed && w.shape.count == 2 ? [w.shape[1], w.shape[0]] : w.shape
+            return Parameter(name: w.name, value: w.buffer, grad: w.buffer.grad!, shape: shape)
+        } + loraParameters
     }
 }
 
 /// AdamW with decoupled weight decay, exactly as `torch.optim.AdamW` (default, non-amsgrad)
 /// updates: p ← p·(1 − lr·wd); m, v moving averages; p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε).
-public final class AdamW {
+public final class AdamW: Optimizer {
     public var lr: Float
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
+    public let name = "adamw"
     public private(set) var step = 0
     let params: [Parameter]
     let m: [FloatBuffer], v: [FloatBuffer]
