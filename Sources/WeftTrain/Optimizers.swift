@@ -110,3 +110,23 @@ public final class Lion: Optimizer {
 
     public func zeroGrad() { for p in params { p.grad.zero() } }
 }
+
+/// Gradient-norm clipping as `torch.nn.utils.clip_grad_norm_` (L2): the total norm is the
+/// norm of the per-parameter norms; when it exceeds `maxNorm` every gradient is scaled by
+/// maxNorm / (total + 1e-6). Returns the total norm before clipping (what training logs).
+public enum GradientClipping {
+    @discardableResult
+    public static func clip(_ params: [Parameter], maxNorm: Double) -> Double {
+        var sum = 0.0
+        for p in params {
+            var s = 0.0
+            for i in 0..<p.grad.count { s += Double(p.grad[i]) * Double(p.grad[i]) }
+            let norm = Double(Float(s.squareRoot()))  // per-tensor norms are float32 in the reference
+            sum += norm * norm
+        }
+        let total = Double(Float(sum.squareRoot()))
+        let coef = Float(min(1, maxNorm / (total + 1e-6)))
+        if coef < 1 { for p in params { for i in 0..<p.grad.count { p.grad[i] *= coef } } }
+        return total
+    }
+}

@@ -9,6 +9,8 @@ Writes Tests/Fixtures/train/optim.json:
              lion       lion-pytorch 0.2.5 (the Lion paper authors' reference update)
              adafactor  transformers.optimization.Adafactor (what the HF Trainer's "adafactor"
                         uses; factored second moments for the matrix, relative step or fixed lr)
+  "clip":  torch.nn.utils.clip_grad_norm_ on the two gradients of the first case's first step for
+           several max_norm values: the returned total norm and the clipped gradients.
   "schedules": learning-rate multipliers of transformers' get_{constant,linear,cosine}_schedule
            _with_warmup (and plain constant) for each step 0..total, as LambdaLR applies them.
 
@@ -83,9 +85,17 @@ def main():
             opt.step()
             sch.step()
         schedules.append({"name": name, "warmup": kw.get("num_warmup_steps", 0), "total": total, "factors": factors})
+    clip = []
+    for max_norm in (0.05, 0.3, 10.0):
+        g = [f32(x) for x in cases[0]["grads"][0]]
+        ps = [torch.nn.Parameter(torch.zeros_like(x)) for x in g]
+        for p, x in zip(ps, g):
+            p.grad = x.clone()
+        total = torch.nn.utils.clip_grad_norm_(ps, max_norm)
+        clip.append({"max_norm": max_norm, "total_norm": float(total), "grads": [p.grad.tolist() for p in ps]})
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
-        json.dump({"cases": cases, "schedules": schedules}, f)
+        json.dump({"cases": cases, "schedules": schedules, "clip": clip}, f)
         f.write("\n")
 
 

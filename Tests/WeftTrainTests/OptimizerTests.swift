@@ -15,7 +15,8 @@ struct OptimizerTests {
         var after: [[[Double]]]
     }
     struct Schedule: Decodable { var name: String; var warmup: Int; var total: Int; var factors: [Double] }
-    struct File: Decodable { var cases: [Case]; var schedules: [Schedule] }
+    struct Clip: Decodable { var max_norm: Double; var total_norm: Double; var grads: [[Double]] }
+    struct File: Decodable { var cases: [Case]; var schedules: [Schedule]; var clip: [Clip] }
 
     static func load() throws -> File {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -84,6 +85,22 @@ struct OptimizerTests {
             }
         }
         #expect(try LRSchedule(name: "linear", warmupRatio: 0.1, totalSteps: 25).warmupSteps == 3)
+    }
+
+    @Test("gradient clipping equals torch.nn.utils.clip_grad_norm_: total norm and clipped gradients")
+    func clipping() throws {
+        let file = try Self.load()
+        for c in file.clip {
+            let grads = file.cases[0].grads[0]
+            let params = grads.map { g in
+                Parameter(name: "p", value: FloatBuffer(count: g.count), grad: FloatBuffer(g.map { Float($0) }))
+            }
+            let total = GradientClipping.clip(params, maxNorm: c.max_norm)
+            #expect(abs(total - c.total_norm) <= 1e-6 * c.total_norm, "max_norm \(c.max_norm): \(total) vs \(c.total_norm)")
+            for (p, want) in zip(params, c.grads) {
+                for (i, w) in want.enumerated() { #expect(abs(Double(p.grad[i]) - w) <= 1e-6 * abs(w) + 1e-9) }
+            }
+        }
     }
 
     @Test("unknown names list the valid ones; inconsistent options are refused")
