@@ -128,7 +128,8 @@ public enum Safetensors {
         return o + "\""
     }
 
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    /// Writes bytes to a file atomically (temp in the same folder, fsync, rename).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let tmp = path + ".weft-tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TensorError("\(path): cannot write: \(String(cString: strerror(errno)))") }
