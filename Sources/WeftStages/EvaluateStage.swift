@@ -26,6 +26,7 @@ public enum EvaluateStage: BuiltinStage {
             smoothValue: ctx.with["smooth_value"] == .null ? nil : try ctx.double("smooth_value"), lowercase: try ctx.bool("lowercase"),
             rougeStemmer: try ctx.bool("rouge_stemmer"), zeroDivision: zero, labels: try ctx.strings("labels"), nBoot: try ctx.int("n_boot"),
             confidence: try ctx.double("confidence"), seed: UInt64(truncatingIfNeeded: try ctx.int("seed")), threads: threads)
+        if ctx.with["rouge_bootstrap_seed"] != .null { options.rougeAggregatorSeed = UInt32(truncatingIfNeeded: try ctx.int("rouge_bootstrap_seed")) }
         var fields = PredictionSet.Fields()
         fields.prediction = try ctx.string("prediction_field")
         fields.reference = try ctx.string("reference_field")

@@ -25,6 +25,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Value for floor / add-k smoothing (sacreBLEU's defaults 0.1 / 1).") var smoothValue: Double?
     @Flag(help: "Lowercase BLEU and chrF input.") var lowercase = false
     @Flag(help: "rouge-score's Porter stemmer (tokens longer than 3 characters).") var rougeStemmer = false
+    @Option(help: "Also report rouge-score's BootstrapAggregator low/mid/high as after np.random.seed(SEED).") var rougeBootstrap: UInt32?
     @Option(help: "scikit-learn's zero_division: warn, 0, 1, nan.") var zeroDivision = "warn"
     @Option(help: "Comma-separated labels to report, in order (scikit-learn's labels).") var labels: String?
     @Option(help: "Bootstrap resamples for confidence intervals (0 = none).") var nBoot = 0
@@ -36,10 +37,11 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         guarded {
             let t = threads > 0 ? threads : ParallelMap.defaultThreads
-            let options = try EvalOptions(
+            var options = try EvalOptions(
                 metrics: [metrics], tokenize: tokenize, smooth: smooth, smoothValue: smoothValue, lowercase: lowercase, rougeStemmer: rougeStemmer,
                 zeroDivision: zeroDivision, labels: labels.map { $0.split(separator: ",").map(String.init) } ?? [], nBoot: nBoot,
                 confidence: confidence, seed: seed, threads: t)
+            options.rougeAggregatorSeed = rougeBootstrap
             let set = try PredictionSet.read(path: predictions, referencesPath: references, text: options.metrics.contains(where: \.isText),
                                              classification: options.metrics.contains(where: \.isClassification), threads: t)
             let result = try Evaluator.run(set, options: options, perExample: perExample != nil)
@@ -51,6 +53,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             if json {
                 var out = result.summary
+                if !result.rougeAggregate.isEmpty { out.append(("rouge_bootstrap", .object(result.rougeAggregate))) }
                 if !result.intervals.isEmpty {
                     out.append(("confidence_intervals", .object(result.intervals.map { ($0.0, .numbers([$0.1, $0.2])) })))
                 }

@@ -7,7 +7,8 @@ Writes Tests/Fixtures/eval/cli/:
                         with default options, "json_intl_lc_floor" for
                         --tokenize intl --lowercase --smooth floor --rouge-stemmer (bleu, rouge1, rougeLsum), and
                         "json_addk"/"per_example_addk" for --smooth add-k (bleu, sentence_bleu: sacreBLEU reports
-                        counts and totals of orders 2+ with k added)
+                        counts and totals of orders 2+ with k added), and "rouge_bootstrap_seed5": rouge-score's
+                        BootstrapAggregator low/mid/high for rouge1 and rougeLsum after np.random.seed(5)
   labels.jsonl          prediction + label rows (strings)
   labels_expected.json  the --json object for accuracy,precision,recall,f1,confusion (zero_division warn)
 
@@ -131,8 +132,20 @@ def main():
     j2, _ = text_expected(hyps, refs, tokenize="intl", lowercase=True, smooth="floor", stem=True,
                           which=["bleu", "rouge1", "rougeLsum"])
     j3, per3 = text_expected(hyps, refs, smooth="add-k", which=["bleu", "sentence_bleu"])
+    # rouge-score's BootstrapAggregator after np.random.seed(5), for --rouge-bootstrap 5
+    import numpy as np
+    from rouge_score import scoring
+    sc = rouge_scorer.RougeScorer(["rouge1", "rougeLsum"])
+    agg = scoring.BootstrapAggregator()
+    for h, r in zip(hyps, refs):
+        agg.add_scores(sc.score_multi(r, h))
+    np.random.seed(5)
+    res = agg.aggregate()
+    boot = {t: {k: {"precision": getattr(res[t], k).precision, "recall": getattr(res[t], k).recall,
+                    "fmeasure": getattr(res[t], k).fmeasure} for k in ("low", "mid", "high")} for t in ("rouge1", "rougeLsum")}
     with open(os.path.join(OUT, "text_expected.json"), "w") as f:
-        json.dump({"json": j, "per_example": per, "json_intl_lc_floor": j2, "json_addk": j3, "per_example_addk": per3},
+        json.dump({"json": j, "per_example": per, "json_intl_lc_floor": j2, "json_addk": j3, "per_example_addk": per3,
+                   "rouge_bootstrap_seed5": boot},
                   f, indent=1, ensure_ascii=False)
         f.write("\n")
 

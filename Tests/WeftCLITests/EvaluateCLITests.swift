@@ -51,6 +51,11 @@ struct EvaluateCommandTests {
         #expect(jsonClose((parseJSON(r3.out) as? [String: Any])?["bleu"], j3["bleu"]) == [])
         let per3 = (ws.read("addk.jsonl") ?? "").split(separator: "\n").map { parseJSON(String($0)) }
         #expect(jsonClose(per3, expected["per_example_addk"]) == [])
+
+        let r4 = try ws.run("evaluate", "--predictions", modelFixture("eval/cli/text.jsonl"), "--metrics", "rouge1,rougeLsum",
+                            "--rouge-bootstrap", "5", "--json")
+        #expect(r4.code == 0, "\(r4)")
+        #expect(jsonClose((parseJSON(r4.out) as? [String: Any])?["rouge_bootstrap"], expected["rouge_bootstrap_seed5"]) == [])
     }
 
     @Test("classification --json equals scikit-learn; the table names the classes")

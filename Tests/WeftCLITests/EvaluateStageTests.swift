@@ -19,7 +19,7 @@ struct EvaluateStageTests {
             stages:
               text:
                 uses: evaluate
-                with: {predictions: text.jsonl, output: eval-text, metrics: [bleu, chrf, rougeL, token_f1], n_boot: 100, seed: 3}
+                with: {predictions: text.jsonl, output: eval-text, metrics: [bleu, chrf, rougeL, token_f1], n_boot: 100, seed: 3, rouge_bootstrap_seed: 5}
               cls:
                 uses: evaluate
                 with: {predictions: labels.jsonl, output: eval-cls, metrics: [accuracy, f1, confusion], n_boot: 0}
@@ -34,6 +34,8 @@ struct EvaluateStageTests {
         #expect(abs((m["token_f1"] as? Double ?? 0) - (j["token_f1"] as! Double)) < 1e-9)
         #expect((m["bleu_ci"] as? [Double])?.count == 2 && m["bleu_signature"] as? String == "nrefs:var|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0", "rows have one or two references (sacreBLEU: nrefs:var): \(m)")
         #expect((ws.read("eval-text/predictions.jsonl") ?? "").split(separator: "\n").count == 10)
+        let (lo, mid, hi) = (m["rougeL_low"] as? Double ?? 9, m["rougeL_mid"] as? Double ?? 9, m["rougeL_high"] as? Double ?? -9)
+        #expect(lo <= mid && mid <= hi, "rouge-score's aggregate: \(m)")
         let c = Self.object(ws.read("eval-cls/metrics.json"))
         #expect(abs((c["accuracy"] as? Double ?? 0) - 4.0 / 7.0) < 1e-12, "\(c)")
         let confusion = try #require(parseJSON(ws.read("eval-cls/confusion.json") ?? "") as? [[String: Any]])

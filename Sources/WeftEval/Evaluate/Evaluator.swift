@@ -11,6 +11,9 @@ public struct EvalOptions: Sendable {
     public var lowercase = false
     /// rouge-score's `use_stemmer`.
     public var rougeStemmer = false
+    /// When set, rouge-score's `BootstrapAggregator` low/mid/high as it reports them after
+    /// `np.random.seed(seed)` (1000 resamples, 95%).
+    public var rougeAggregatorSeed: UInt32? = nil
     /// scikit-learn's `zero_division`.
     public var zeroDivision: ZeroDivision = .warn
     /// scikit-learn's `labels`, as written (nil: every label seen, sorted); read as
@@ -62,6 +65,8 @@ public struct EvalResult: Sendable {
     public var flat: [(String, EvalJSON)] = []
     /// Per input row (when asked): each metric's sentence-level value.
     public var perExample: [[(String, EvalJSON)]] = []
+    /// rouge-score's aggregate per ROUGE type (when `rougeAggregatorSeed` is set).
+    public var rougeAggregate: [(String, EvalJSON)] = []
     /// (key, low, high) for every metric with a bootstrap interval.
     public var intervals: [(String, Double, Double)] = []
     public var classification: ClassificationReport? = nil
@@ -114,6 +119,14 @@ public enum Evaluator {
         r.classification = classification
         r.warnings += classification?.warnings ?? []
         r.flat.append(("rows", .int(n)))
+        if let seed = o.rougeAggregatorSeed, !rougeTypes.isEmpty {
+            let agg = try RougeBootstrap(numpySeed: seed).aggregate(rougeRows)
+            for (t, a) in zip(rougeTypes, agg) {
+                r.rougeAggregate.append((t.description, .object([("low", rougeJSON(a.low)), ("mid", rougeJSON(a.mid)), ("high", rougeJSON(a.high))])))
+                r.flat += [(t.description + "_mid", .number(a.mid.fmeasure)), (t.description + "_low", .number(a.low.fmeasure)),
+                           (t.description + "_high", .number(a.high.fmeasure))]
+            }
+        }
 
         for metric in o.metrics {
             let name = metric.description
