@@ -117,6 +117,14 @@ public final class Lion: Optimizer {
 public enum GradientClipping {
     @discardableResult
     public static func clip(_ params: [Parameter], maxNorm: Double) -> Double {
+        let total = norm(params)
+        let coef = Float(min(1, maxNorm / (total + 1e-6)))
+        if coef < 1 { for p in params { for i in 0..<p.grad.count { p.grad[i] *= coef } } }
+        return total
+    }
+
+    /// The L2 norm of all gradients together, as the reference computes it.
+    public static func norm(_ params: [Parameter]) -> Double {
         var sum = 0.0
         for p in params {
             var s = 0.0
@@ -124,9 +132,6 @@ public enum GradientClipping {
             let norm = Double(Float(s.squareRoot()))  // per-tensor norms are float32 in the reference
             sum += norm * norm
         }
-        let total = Double(Float(sum.squareRoot()))
-        let coef = Float(min(1, maxNorm / (total + 1e-6)))
-        if coef < 1 { for p in params { for i in 0..<p.grad.count { p.grad[i] *= coef } } }
-        return total
+        return Double(Float(sum.squareRoot()))
     }
 }
