@@ -33,7 +33,6 @@ public enum EvaluateStage: BuiltinStage {
         fields.references = try ctx.string("references_field")
         fields.label = try ctx.string("label_field")
 
-        let tmp = try TextStageSupport.temporaryFolder(for: output)
         let folds = try ctx.strings("folds")
         let predictions = try ctx.optionalString("predictions")
         let model = try ctx.optionalString("model")
@@ -42,6 +41,9 @@ public enum EvaluateStage: BuiltinStage {
             throw TextError.config(key: "with", message: given == 0 ? "nothing to evaluate" : "give only one of predictions, model or folds",
                                    hint: "predictions: FILE.jsonl scores predictions; model + data lets the model predict; folds: [...] summarises cross-validation")
         }
+        let tmp = try TextStageSupport.temporaryFolder(for: output)
+        var moved = false
+        defer { if !moved { try? FileManager.default.removeItem(atPath: tmp) } }  // no half-built folder is left behind
         var summary: [(String, EvalJSON)]
         if !folds.isEmpty {
             options.bootstrap = nil
@@ -82,6 +84,7 @@ public enum EvaluateStage: BuiltinStage {
         }
         try AtomicWriter.write(tmp + "/metrics.json", Array((EvalJSON.object(summary).pretty + "\n").utf8))
         try TextStageSupport.replaceFolder(output, with: tmp)
+        moved = true
         for (k, v) in summary where !k.hasSuffix("_signature") {
             if case .object = v { continue }
             ctx.log("evaluate: \(k) = \(v.compact)")
