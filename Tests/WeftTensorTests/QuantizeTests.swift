@@ -15,11 +15,12 @@ private struct BnbCases: Decodable {
     let int8: [Int8Case]
 }
 
-private let cases: BnbCases = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/quant/bnb_cases.json")
-    return try! JSONDecoder().decode(BnbCases.self, from: Data(contentsOf: url))
-}()
+private let casesURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/quant/bnb_cases.json")
+
+/// The fixture cases; an unreadable file yields none, which `fixtureIsComplete` reports as a
+/// failure (parameterised tests need their arguments before any test runs).
+private let cases: BnbCases = (try? JSONDecoder().decode(BnbCases.self, from: Data(contentsOf: casesURL))) ?? BnbCases(nf4: [], int8: [])
 
 private func bytes(_ b64: String) -> [UInt8] { [UInt8](Data(base64Encoded: b64)!) }
 private func floats(_ b64: String) -> [Float] {
@@ -35,6 +36,11 @@ private func bitDiffs(_ a: [Float], _ b: [Float]) -> Int {
 }
 
 @Suite struct QuantizeTests {
+    @Test func fixtureIsComplete() throws {
+        let loaded = try JSONDecoder().decode(BnbCases.self, from: Data(contentsOf: casesURL))
+        #expect(loaded.nf4.count == 9 && loaded.int8.count == 2 && cases.nf4.count == 9)
+    }
+
     @Test func codeTablesMatchBitsandbytes() {
         let c = cases.nf4[0]
         #expect(bitDiffs(NF4.code, floats(c.quant_map)) == 0)
