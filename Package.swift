@@ -41,7 +41,7 @@ let package = Package(
         .plugin(name: "EmbedManifests", capability: .buildTool(), dependencies: ["ManifestEmbedder"]),
         .target(
             name: "WeftStages",
-            dependencies: ["WeftCore", "WeftTensor", "WeftModels", "WeftText", "WeftEval"],
+            dependencies: ["WeftCore", "WeftTensor", "WeftModels", "WeftText", "WeftEval", "WeftTrain"],
             plugins: ["EmbedManifests"]),
         .executableTarget(
             name: "weft",
