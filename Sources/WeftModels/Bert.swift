@@ -101,6 +101,14 @@ public final class BertModel: LinearModel, @unchecked Sendable {
 
     public var gradientCheckpointing = false
 
+    /// With a classification head, names are those of transformers'
+    /// BertForSequenceClassification: the encoder under `bert.`, the head as `classifier`
+    /// (a bare BertModel checkpoint, like all-MiniLM-L6-v2, loads there with the prefix added).
+    public func externalName(_ name: String) -> String {
+        guard classifier != nil, prefix.isEmpty, !name.hasPrefix("classifier") else { return name }
+        return "bert." + name
+    }
+
     public var linears: [Linear] {
         blocks.flatMap { [$0.q, $0.k, $0.v, $0.attnOut, $0.inter, $0.out] } + [pooler, classifier].compactMap { $0 }
     }

@@ -11,6 +11,14 @@ public protocol LinearModel: AnyObject {
     /// Recompute each block's activations in the backward pass instead of keeping them from
     /// the forward pass: less memory, about one more forward pass of time.
     var gradientCheckpointing: Bool { get set }
+    /// A module or weight name as PEFT and transformers address it in the model an adapter
+    /// or saved checkpoint is for (a BERT encoder saved bare is `bert.…` inside
+    /// BertForSequenceClassification); the identity for most models.
+    func externalName(_ name: String) -> String
+}
+
+extension LinearModel {
+    public func externalName(_ name: String) -> String { name }
 }
 
 /// A base weight of a model and how the checkpoint stores it.

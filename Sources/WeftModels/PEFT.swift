@@ -70,8 +70,9 @@ extension LinearModel {
         var used = Set<String>()
         var adapted: [String] = []
         for l in linears {
-            let base = "base_model.model." + l.name
-            guard file.entries[base + ".lora_A.weight"] != nil else { continue }
+            // PEFT names modules as the task model does; a bare-checkpoint name is accepted too.
+            guard let base = ["base_model.model." + externalName(l.name), "base_model.model." + l.name]
+                .first(where: { file.entries[$0 + ".lora_A.weight"] != nil }) else { continue }
             let lora = LoRA(rank: r, alpha: alpha, rslora: rslora, inFeatures: l.inFeatures, outFeatures: l.outFeatures, dropout: dropout)
             do {
                 lora.a.ptr.update(from: try file.tensor(base + ".lora_A.weight", expect: [r, l.inFeatures]).data, count: lora.a.count)
@@ -83,7 +84,8 @@ extension LinearModel {
         }
         // modules_to_save (e.g. a classification head): full copies of base weights, saved under
         // the base module's name; they replace the base's values.
-        let byName = Dictionary(weights.map { ("base_model.model." + $0.name, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(weights.flatMap { w in [("base_model.model." + externalName(w.name), w.name), ("base_model.model." + w.name, w.name)] },
+                                uniquingKeysWith: { a, _ in a })
         var replaced: [String] = []
         for name in file.names where !used.contains(name) {
             guard let target = byName[name] else { continue }

@@ -40,7 +40,7 @@ extension LinearModel {
         for l in linears {
             guard let lora = l.lora else { continue }
             guard lora.rank == c.rank else { throw ModelError("module \(l.name) has LoRA rank \(lora.rank), the adapter config says \(c.rank)") }
-            let base = "base_model.model." + l.name
+            let base = "base_model.model." + externalName(l.name)
             tensors.append(try SafetensorsTensor(name: base + ".lora_A.weight", Tensor(shape: [lora.rank, l.inFeatures], data: lora.a.array)))
             tensors.append(try SafetensorsTensor(name: base + ".lora_B.weight", Tensor(shape: [l.outFeatures, lora.rank], data: lora.b.array)))
         }
@@ -48,15 +48,7 @@ extension LinearModel {
             let owned = weights.filter { $0.name == module || $0.name.hasPrefix(module + ".") }
             guard !owned.isEmpty else { throw ModelError("modules_to_save '\(module)' names no weight of this model") }
             for w in owned {
-                // Checkpoint layout: a weight held transposed in memory is written back as stored on disk.
-                var data = w.buffer.array
-                if w.transposed && w.shape.count == 2 {
-                    let (r, k) = (w.shape[0], w.shape[1])
-                    var t = [Float](repeating: 0, count: data.count)
-                    for i in 0..<r { for j in 0..<k { t[i * k + j] = data[j * r + i] } }
-                    data = t
-                }
-                tensors.append(try SafetensorsTensor(name: "base_model.model." + w.name, Tensor(shape: w.shape, data: data)))
+                tensors.append(try SafetensorsTensor(name: "base_model.model." + externalName(w.name), Tensor(shape: w.shape, data: w.checkpointValues)))
             }
         }
         guard !tensors.isEmpty else { throw ModelError("the model has no LoRA layers or saved modules to write as an adapter") }

@@ -99,6 +99,7 @@ public enum BuiltinRegistry {
         DedupStage.name: DedupStage.self,
         TokenizeStage.name: TokenizeStage.self,
         EvaluateStage.name: EvaluateStage.self,
+        FinetuneStage.name: FinetuneStage.self,
     ]
 
     /// The catalog parsed from the manifests embedded at build time from `stages/*.yaml`.

@@ -4,7 +4,7 @@ import Foundation
 /// the same on every machine.
 public struct SplitMix: RandomNumberGenerator, Sendable {
     static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
-    var state: UInt64
+    public var state: UInt64
     public init(_ seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {

@@ -14,7 +14,8 @@ public final class Adafactor: Optimizer {
     public let eps1: Float, eps2: Float, clipThreshold: Float, decayRate: Double
     public let beta1: Float?, weightDecay: Float
     public let scaleParameter: Bool, relativeStep: Bool, warmupInit: Bool
-    public private(set) var step = 0
+    public var step = 0
+    public var stateBuffers: [FloatBuffer] { rows + cols + full + first }
     let params: [Parameter]
     /// Per parameter: row and column moments (factored) or the full moment, and the first moment.
     let rows: [FloatBuffer], cols: [FloatBuffer], full: [FloatBuffer], first: [FloatBuffer]

@@ -45,7 +45,8 @@ public final class AdamW: Optimizer {
     public var lr: Float
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     public let name = "adamw"
-    public private(set) var step = 0
+    public var step = 0
+    public var stateBuffers: [FloatBuffer] { m + v }
     let params: [Parameter]
     let m: [FloatBuffer], v: [FloatBuffer]
 

@@ -8,8 +8,11 @@ public protocol Optimizer: AnyObject {
     /// The name users write (`adamw`, `lion`, `adafactor`, `sgd`).
     var name: String { get }
     var lr: Float { get set }
-    /// Steps taken so far.
-    var step: Int { get }
+    /// Steps taken so far (set when resuming from a checkpoint).
+    var step: Int { get set }
+    /// The optimiser's state tensors in a fixed order (moments, factored rows/columns): what a
+    /// checkpoint saves so a resumed run continues exactly.
+    var stateBuffers: [FloatBuffer] { get }
     func update()
     func zeroGrad()
 }
@@ -39,7 +42,8 @@ public final class SGD: Optimizer {
     public let name = "sgd"
     public var lr: Float
     public let momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool
-    public private(set) var step = 0
+    public var step = 0
+    public var stateBuffers: [FloatBuffer] { buffers }
     let params: [Parameter]
     let buffers: [FloatBuffer]
 
@@ -81,7 +85,8 @@ public final class Lion: Optimizer {
     public let name = "lion"
     public var lr: Float
     public let beta1: Float, beta2: Float, weightDecay: Float
-    public private(set) var step = 0
+    public var step = 0
+    public var stateBuffers: [FloatBuffer] { m }
     let params: [Parameter]
     let m: [FloatBuffer]
 

@@ -4,15 +4,56 @@ import WeftTensor
 
 /// One training sequence: token ids and a loss mask (1 = the token is a target; prompt
 /// tokens of SFT rows are 0). The first token is never a target.
+/// A classification example carries its class id instead: one target per sequence.
 public struct TrainingExample: Sendable, Equatable {
     public var ids: [Int]
     public var mask: [UInt8]
+    /// The class id (classification); nil for a language-modelling example.
+    public var label: Int?
     public init(ids: [Int], mask: [UInt8]? = nil) {
         self.ids = ids
         self.mask = mask ?? [UInt8](repeating: 1, count: ids.count)
     }
-    /// Targets the loss counts: positions after the first whose mask is on.
-    public var targets: Int { mask.indices.dropFirst().reduce(0) { $0 + (mask[$1] != 0 ? 1 : 0) } }
+    public init(ids: [Int], label: Int) {
+        self.ids = ids
+        mask = [UInt8](repeating: 1, count: ids.count)
+        self.label = label
+    }
+    /// Targets the loss counts: the class for classification, else positions after the
+    /// first whose mask is on.
+    public var targets: Int {
+        if label != nil { return 1 }
+        return mask.indices.dropFirst().reduce(0) { $0 + (mask[$1] != 0 ? 1 : 0) }
+    }
+}
+
+/// What is trained: a causal language model (next-token loss on masked targets) or a BERT
+/// classifier (cross-entropy of the class).
+public enum TrainingObjective {
+    case causal(any CausalLM)
+    case classification(BertModel)
+
+    public var model: LinearModel {
+        switch self {
+        case .causal(let m): return m
+        case .classification(let m): return m
+        }
+    }
+}
+
+/// Where a run stands after some optimiser step: with the parameters, the optimiser's state
+/// and the dropout generators, what a checkpoint needs to continue exactly.
+public struct TrainerState: Codable, Sendable, Equatable {
+    public var step = 0
+    public var lastLoss = Double.nan
+    public var lastEval: Double?
+    public var bestEval: Double?
+    public var bestStep: Int?
+    public var sinceBest = 0
+    public var tokensSeen = 0
+    /// Training seconds before this process (a resumed run's throughput counts them).
+    public var seconds = 0.0
+    public init() {}
 }
 
 /// How `Trainer` runs: batch sizes, length of training, clipping, evaluation, seed.
@@ -34,6 +75,8 @@ public struct TrainerConfig: Sendable {
     public var seed: UInt64 = 0
     public var shuffle = true
     public var padID = 0
+    /// Call `onCheckpoint` every N optimiser steps (0: never).
+    public var saveSteps = 0
     public init() {}
 }
 
@@ -49,6 +92,17 @@ public struct StepLog: Sendable {
     public var tokens: Int
     public var seconds: Double
     public var evalLoss: Double?
+
+    public init(step: Int, epoch: Int, loss: Double, lr: Double, gradNorm: Double, tokens: Int, seconds: Double, evalLoss: Double?) {
+        self.step = step
+        self.epoch = epoch
+        self.loss = loss
+        self.lr = lr
+        self.gradNorm = gradNorm
+        self.tokens = tokens
+        self.seconds = seconds
+        self.evalLoss = evalLoss
+    }
 }
 
 /// What a training run ended with.
@@ -68,17 +122,21 @@ public struct TrainResult: Sendable {
 /// normalises by `num_items_in_batch`), clipping, the schedule's rate per step, periodic
 /// evaluation and early stopping.
 public final class Trainer {
-    public let model: any CausalLM
+    public let objective: TrainingObjective
     public let parameters: [Parameter]
     public let optimizer: Optimizer
     public let schedule: LRSchedule
     public let config: TrainerConfig
     let baseLR: Float
 
-    public init(model: any CausalLM, parameters: [Parameter], optimizer: Optimizer, schedule: LRSchedule, config: TrainerConfig) throws {
+    public convenience init(model: any CausalLM, parameters: [Parameter], optimizer: Optimizer, schedule: LRSchedule, config: TrainerConfig) throws {
+        try self.init(objective: .causal(model), parameters: parameters, optimizer: optimizer, schedule: schedule, config: config)
+    }
+
+    public init(objective: TrainingObjective, parameters: [Parameter], optimizer: Optimizer, schedule: LRSchedule, config: TrainerConfig) throws {
         guard config.batchSize >= 1, config.gradientAccumulation >= 1 else { throw TrainError("batch_size and gradient_accumulation must be at least 1") }
         guard !parameters.isEmpty else { throw TrainError("nothing to train: no trainable parameters") }
-        self.model = model
+        self.objective = objective
         self.parameters = parameters
         self.optimizer = optimizer
         self.schedule = schedule
@@ -106,6 +164,24 @@ public final class Trainer {
         return (ids, mask, labels)
     }
 
+    /// One forward (and backward) pass over a micro-batch: the mean loss and the targets it
+    /// averaged over.
+    func pass(_ xs: ArraySlice<TrainingExample>, backward: Bool) throws -> (loss: Double, targets: Int) {
+        let b = batch(xs)
+        switch objective {
+        case .causal(let m):
+            let out = try m.forward(ids: b.ids, mask: b.mask, labels: b.labels, backward: backward)
+            return (out.loss ?? 0, out.labelledTokens)
+        case .classification(let m):
+            let labels = try xs.map { x -> Int in
+                guard let l = x.label else { throw TrainError("a classification example has no label") }
+                return l
+            }
+            let out = try m.forward(ids: b.ids, mask: b.mask, labels: labels, backward: backward)
+            return (out.loss ?? 0, labels.count)
+        }
+    }
+
     /// Mean loss per target token over `examples` (no gradients).
     public func evaluate(_ examples: [TrainingExample]) throws -> Double {
         var nll = 0.0, count = 0
@@ -113,18 +189,20 @@ public final class Trainer {
         while start < examples.count {
             let xs = examples[start..<min(start + config.batchSize, examples.count)]
             start += config.batchSize
-            let b = batch(xs)
-            let out = try model.forward(ids: b.ids, mask: b.mask, labels: b.labels, backward: false)
-            if let loss = out.loss, out.labelledTokens > 0 { nll += loss * Double(out.labelledTokens); count += out.labelledTokens }
+            let (loss, targets) = try pass(xs, backward: false)
+            if targets > 0 { nll += loss * Double(targets); count += targets }
         }
         guard count > 0 else { throw TrainError("the validation set has no target tokens") }
         return nll / Double(count)
     }
 
     /// Trains on `examples` (each needs at least one target), calling `onStep` after every
-    /// optimiser step.
-    public func train(_ examples: [TrainingExample], validation: [TrainingExample]? = nil,
-                      onStep: (StepLog) -> Void = { _ in }) throws -> TrainResult {
+    /// optimiser step and `onCheckpoint` every `saveSteps` steps (not after the last: the
+    /// caller writes the final result). With `resume`, the run continues after that state's
+    /// step — the caller has restored the parameters, optimiser and dropout state — visiting
+    /// the same examples in the same order as an uninterrupted run.
+    public func train(_ examples: [TrainingExample], validation: [TrainingExample]? = nil, resume: TrainerState? = nil,
+                      onStep: (StepLog) -> Void = { _ in }, onCheckpoint: (TrainerState) throws -> Void = { _ in }) throws -> TrainResult {
         if let i = examples.firstIndex(where: { $0.targets == 0 }) {
             throw TrainError("training example \(i + 1) has no target tokens (an empty completion, or everything masked)")
         }
@@ -152,14 +230,15 @@ public final class Trainer {
             }
             return out
         }
-        var best: (loss: Double, step: Int)? = nil
-        var sinceBest = 0
-        var lastLoss = Double.nan, lastEval: Double? = nil
-        var tokensSeen = 0
+        var state = resume ?? TrainerState()
+        guard state.step <= total else {
+            throw TrainError("the checkpoint is at step \(state.step), past this run's \(total) steps")
+        }
+        // Skip what the interrupted run already trained on: the order depends only on the seed.
+        for _ in 0..<state.step { _ = nextExamples() }
         let started = Date()
         var stoppedEarly = false
-        var step = 0
-        while step < total {
+        while state.step < total {
             let xs = nextExamples()
             if xs.isEmpty { break }
             let t0 = Date()
@@ -173,34 +252,39 @@ public final class Trainer {
                 // weights micro-batch k's mean-loss gradient by its share of the step's targets.
                 let share = Float(Double(targets[k]) / Double(allTargets))
                 if k > 0 { scaleGrads(1 / share) }
-                let b = batch(mb)
-                let out = try model.forward(ids: b.ids, mask: b.mask, labels: b.labels, backward: true)
+                let (loss, counted) = try pass(mb, backward: true)
                 scaleGrads(share)
-                nll += (out.loss ?? 0) * Double(out.labelledTokens)
-                tokensSeen += b.ids.count * (b.ids.first?.count ?? 0)
+                nll += loss * Double(counted)
+                state.tokensSeen += mb.reduce(0) { $0 + $1.ids.count }
             }
             let norm = config.maxGradNorm > 0 ? GradientClipping.clip(parameters, maxNorm: config.maxGradNorm) : GradientClipping.norm(parameters)
-            let factor = schedule.factor(at: step)
+            let factor = schedule.factor(at: state.step)
             optimizer.lr = Float(Double(baseLR) * factor)
             optimizer.update()
-            step += 1
-            lastLoss = nll / Double(max(1, allTargets))
-            var log = StepLog(step: step, epoch: epoch, loss: lastLoss, lr: Double(baseLR) * factor, gradNorm: norm,
+            state.step += 1
+            state.lastLoss = nll / Double(max(1, allTargets))
+            var log = StepLog(step: state.step, epoch: epoch, loss: state.lastLoss, lr: Double(baseLR) * factor, gradNorm: norm,
                               tokens: xs.reduce(0) { $0 + $1.ids.count }, seconds: Date().timeIntervalSince(t0), evalLoss: nil)
-            if let validation, !validation.isEmpty, (config.evalEvery > 0 && step % config.evalEvery == 0) || step == total {
+            if let validation, !validation.isEmpty, (config.evalEvery > 0 && state.step % config.evalEvery == 0) || state.step == total {
                 let e = try evaluate(validation)
                 log.evalLoss = e
-                lastEval = e
-                if best == nil || e < best!.loss { best = (e, step); sinceBest = 0 } else { sinceBest += 1 }
-                if config.patience > 0 && sinceBest >= config.patience && step < total { stoppedEarly = true }
+                state.lastEval = e
+                if state.bestEval == nil || e < state.bestEval! { state.bestEval = e; state.bestStep = state.step; state.sinceBest = 0 } else { state.sinceBest += 1 }
+                if config.patience > 0 && state.sinceBest >= config.patience && state.step < total { stoppedEarly = true }
             }
             onStep(log)
             if stoppedEarly { break }
+            if config.saveSteps > 0 && state.step % config.saveSteps == 0 && state.step < total {
+                var saved = state
+                saved.seconds += Date().timeIntervalSince(started)
+                optimizer.lr = baseLR
+                try onCheckpoint(saved)
+            }
         }
         optimizer.lr = baseLR
-        let seconds = max(Date().timeIntervalSince(started), 1e-9)
-        return TrainResult(steps: step, finalLoss: lastLoss, finalEvalLoss: lastEval, bestEvalLoss: best?.loss, bestStep: best?.step,
-                           stoppedEarly: stoppedEarly, tokensPerSecond: Double(tokensSeen) / seconds)
+        let seconds = max(state.seconds + Date().timeIntervalSince(started), 1e-9)
+        return TrainResult(steps: state.step, finalLoss: state.lastLoss, finalEvalLoss: state.lastEval, bestEvalLoss: state.bestEval,
+                           bestStep: state.bestStep, stoppedEarly: stoppedEarly, tokensPerSecond: Double(state.tokensSeen) / seconds)
     }
 
     func scaleGrads(_ s: Float) {

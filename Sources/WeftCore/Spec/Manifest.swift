@@ -39,6 +39,9 @@ public struct StageManifest: Sendable {
         public var doc: String
         /// For an output folder: the metrics and plots files the stage writes inside it.
         public var reports: [Stage.Report] = []
+        /// For an output: kept in place while the stage runs (DVC's `persist: true`), so a
+        /// stage can resume from what an interrupted run left there (checkpoints).
+        public var persist = false
         public var required: Bool { defaultValue == nil }
     }
 
@@ -48,7 +51,7 @@ public struct StageManifest: Sendable {
     public var params: [Param]
 
     static let manifestKeys = ["name", "version", "summary", "params"]
-    static let paramKeys = ["name", "type", "io", "default", "doc", "values", "reports"]
+    static let paramKeys = ["name", "type", "io", "default", "doc", "values", "reports", "persist"]
 
     /// Parses a manifest document; `file` names it in errors.
     public init(node: Node) throws {
@@ -109,6 +112,12 @@ public struct StageManifest: Sendable {
                     throw WeftError.spec(loc: r.loc, message: "parameter '\(pname)': 'reports' belongs to an output folder (type path, io output)", hint: "")
                 }
                 param.reports = try Self.reports(r, of: pname)
+            }
+            if let ps = p["persist"] {
+                guard io == .output, case .scalar(.bool(let b)) = ps.kind else {
+                    throw WeftError.spec(loc: ps.loc, message: "parameter '\(pname)': 'persist' is a bool on an output (io output)", hint: "")
+                }
+                param.persist = b
             }
             params.append(param)
         }

@@ -336,7 +336,7 @@ public struct PipelineLoader {
                         deps.append(.init(path: path, key: try key(for: path, at: at, output: false), loc: at))
                     } else {
                         let kind: Stage.Out.Kind = p.io == .metrics ? .metrics : p.io == .plots ? .plots : .out
-                        outs.append(.init(path: path, key: try key(for: path, at: at, output: true), cache: true, persist: false, kind: kind, loc: at,
+                        outs.append(.init(path: path, key: try key(for: path, at: at, output: true), cache: true, persist: p.persist, kind: kind, loc: at,
                                           reports: p.reports))
                     }
                 }
