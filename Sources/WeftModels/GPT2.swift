@@ -51,6 +51,7 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
     let prefix: String
 
     struct Block {
+        let index: Int
         let ln1: (FloatBuffer, FloatBuffer), ln2: (FloatBuffer, FloatBuffer)
         let attn: Linear, proj: Linear, fc: Linear, out: Linear
     }
@@ -95,7 +96,7 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
         lnF = try ln("ln_f")
         blocks = try (0..<c.layers).map { l in
             let p = "h.\(l)."
-            return Block(ln1: try ln(p + "ln_1"), ln2: try ln(p + "ln_2"),
+            return Block(index: l, ln1: try ln(p + "ln_1"), ln2: try ln(p + "ln_2"),
                          attn: try conv1d(p + "attn.c_attn", c.hidden, 3 * c.hidden), proj: try conv1d(p + "attn.c_proj", c.hidden, c.hidden),
                          fc: try conv1d(p + "mlp.c_fc", c.hidden, c.inner), out: try conv1d(p + "mlp.c_proj", c.inner, c.hidden))
         }
@@ -104,6 +105,8 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
 
     public var vocabSize: Int { config.vocabSize }
     public var gradientCheckpointing = false
+    /// Prompt or prefix tuning's virtual tokens, when active (see `addPromptTuning`).
+    var promptLearning: VirtualTokens?
 
     /// Every linear layer by module name (`transformer.h.0.attn.c_attn`, ...), the head last.
     public var linears: [Linear] { blocks.flatMap { [$0.attn, $0.proj, $0.fc, $0.out] } + [lmHead] }
@@ -124,13 +127,16 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
     }
 
     struct Pass {
-        let b: Int, t: Int, n: Int
+        /// t: rows per sequence through the blocks, s: keys per sequence (t plus a prefix).
+        let b: Int, t: Int, s: Int, n: Int
         let keyMask: [Int32]
         let scale: Float
         let training: Bool
+        let virtual: VirtualBatch
     }
 
     struct Saved {
+        /// k, v: [B, S, C], prefix keys and values included.
         var h1, mean1, rstd1, q, k, v, probs, attn, xMid, h2, mean2, rstd2, pre, act: FloatBuffer
         var lora: [LoRASaved?]  // c_attn, attn.c_proj, c_fc, mlp.c_proj
     }
@@ -150,8 +156,10 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
             (k.ptr + r * C).update(from: qkv.ptr + r * 3 * C + C, count: C)
             (v.ptr + r * C).update(from: qkv.ptr + r * 3 * C + 2 * C, count: C)
         }
-        let attn = FloatBuffer(count: n * C), probs = FloatBuffer(count: p.b * H * p.t * p.t)
-        Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: p.b, t: p.t, s: p.t, h: H, g: H, d: D,
+        // Prefix tuning: the block's prefix keys and values go in front.
+        let kAll = p.virtual.withPrefix(k, layer: L.index, slot: 0, w: C), vAll = p.virtual.withPrefix(v, layer: L.index, slot: 1, w: C)
+        let attn = FloatBuffer(count: n * C), probs = FloatBuffer(count: p.b * H * p.t * p.s)
+        Attention.forward(q: q.ptr, k: kAll.ptr, v: vAll.ptr, out: attn.ptr, probs: probs.ptr, b: p.b, t: p.t, s: p.s, h: H, g: H, d: D,
                           causal: true, keyMask: p.keyMask, scale: p.scale)
         let xMid = FloatBuffer(count: n * C)
         let sProj = run(L.proj, 1, attn, xMid)
@@ -167,7 +175,7 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
         let lora = [sAttn, sProj, sFc, sOut]
         let used = lora.map { $0?.seed ?? 0 }
         guard save else { return (xOut, nil, used) }
-        return (xOut, Saved(h1: h1, mean1: m1, rstd1: s1, q: q, k: k, v: v, probs: probs, attn: attn, xMid: xMid, h2: h2, mean2: m2,
+        return (xOut, Saved(h1: h1, mean1: m1, rstd1: s1, q: q, k: kAll, v: vAll, probs: probs, attn: attn, xMid: xMid, h2: h2, mean2: m2,
                             rstd2: s2, pre: pre, act: act, lora: lora), used)
     }
 
@@ -183,9 +191,10 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
         Kernels.add(dres.ptr, tmp.ptr, count: n * C)
         let dattn = FloatBuffer(count: n * C)
         L.proj.backward(dres.ptr, input: s.attn.ptr, lora: s.lora[1], n: n, dx: dattn.ptr)
-        let dq = FloatBuffer(count: n * C), dk = FloatBuffer(count: n * C), dv = FloatBuffer(count: n * C)
-        Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
-                           b: p.b, t: p.t, s: p.t, h: H, g: H, d: D, causal: true, keyMask: p.keyMask, scale: p.scale)
+        let dq = FloatBuffer(count: n * C), dkAll = FloatBuffer(count: p.b * p.s * C), dvAll = FloatBuffer(count: p.b * p.s * C)
+        Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dkAll.ptr, dv: dvAll.ptr,
+                           b: p.b, t: p.t, s: p.s, h: H, g: H, d: D, causal: true, keyMask: p.keyMask, scale: p.scale)
+        let dk = p.virtual.prefixBackward(dkAll, layer: L.index, slot: 0, w: C), dv = p.virtual.prefixBackward(dvAll, layer: L.index, slot: 1, w: C)
         let dqkv = FloatBuffer(count: n * 3 * C)
         for r in 0..<n {
             (dqkv.ptr + r * 3 * C).update(from: dq.ptr + r * C, count: C)
@@ -199,35 +208,53 @@ public final class GPT2Model: CausalLM, @unchecked Sendable {
         Kernels.add(dres.ptr, tmp.ptr, count: n * C)
     }
 
+    /// Runs the model on a batch (see `LlamaModel.forward`). With virtual tokens the real tokens
+    /// take learned positions P..<P+T (P + T must fit the model's positions), and the logits
+    /// returned are the real tokens' only, [B, T, V].
     public func forward(ids: [[Int]], mask: [[Int]]? = nil, labels: [[Int]]? = nil, backward: Bool = false) throws -> CausalLMOutput {
         let c = config
-        let (b, t) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
-        guard t <= c.positions else { throw ModelError("sequence length \(t) exceeds the model's \(c.positions) positions") }
-        let n = b * t, C = c.hidden, V = c.vocabSize
-        let p = Pass(b: b, t: t, n: n, keyMask: keyMaskFrom(mask, ids: ids), scale: 1 / Float(C / c.heads).squareRoot(), training: backward)
-        let flatIds = Array(ids.joined())
-        var x = FloatBuffer(count: n * C)
-        for (r, id) in flatIds.enumerated() {
-            let pos = r % t
-            for j in 0..<C { x.ptr[r * C + j] = wte.ptr[id * C + j] + wpe.ptr[pos * C + j] }
+        let (b, t0) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
+        let vb = VirtualBatch(promptLearning, ids: ids, mask: mask, labels: labels)
+        guard vb.keys <= c.positions else {
+            let virtual = vb.keys > t0 ? " plus \(vb.keys - t0) virtual tokens" : ""
+            throw ModelError("sequence length \(t0)\(virtual) exceeds the model's \(c.positions) positions")
         }
+        let t = vb.rows, n = b * t, C = c.hidden, V = c.vocabSize
+        let p = Pass(b: b, t: t, s: vb.keys, n: n, keyMask: vb.keyMask, scale: 1 / Float(C / c.heads).squareRoot(), training: backward,
+                     virtual: vb)
+        let flatIds = Array(ids.joined())
+        let positions = (0..<n).map(vb.position)
+        // Token (or prompt tuning's virtual) embeddings plus learned positions.
+        var x = FloatBuffer(count: n * C)
+        vb.fillLead(x, c: C)
+        for (i, id) in flatIds.enumerated() { (x.ptr + vb.row(i / t0, i % t0) * C).update(from: wte.ptr + id * C, count: C) }
+        for r in 0..<n { Kernels.add(x.ptr + r * C, wpe.ptr + positions[r] * C, count: C) }
         var stack = LayerStack(blocks) { self.blockForward($0, $1, p, save: $2, seeds: $3) }
         x = stack.run(x, backward: backward, checkpointing: gradientCheckpointing)
         let xf = FloatBuffer(count: n * C), mF = FloatBuffer(count: n), sF = FloatBuffer(count: n)
         Kernels.layerNorm(x.ptr, lnF.0.ptr, lnF.1.ptr, xf.ptr, mean: mF.ptr, rstd: sF.ptr, n: n, c: C, eps: c.eps)
         let logits = FloatBuffer(count: n * V)
         let headLoRA = lmHead.forward(xf.ptr, n: n, into: logits.ptr, training: backward)
-        guard let labels else { return CausalLMOutput(logits: logits, loss: nil, labelledTokens: 0) }
+        let realLogits = vb.realLogits(logits, v: V)
+        guard let labels = vb.labels else { return CausalLMOutput(logits: realLogits, loss: nil, labelledTokens: 0) }
         let (loss, counted, dlogits) = try causalLoss(logits: logits, labels: labels, b: b, t: t, v: V, backward: backward)
-        guard let dlogits else { return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted) }
+        guard let dlogits else { return CausalLMOutput(logits: realLogits, loss: loss, labelledTokens: counted) }
 
         let dxf = FloatBuffer(count: n * C), dres = FloatBuffer(count: n * C)
         lmHead.backward(dlogits.ptr, input: xf.ptr, lora: headLoRA, n: n, dx: dxf.ptr)
         Kernels.layerNormBackward(dxf.ptr, x.ptr, lnF.0.ptr, mean: mF.ptr, rstd: sF.ptr, dx: dres.ptr,
                                   dw: lnF.0.grad?.ptr, db: lnF.1.grad?.ptr, n: n, c: C)
         stack.backward { blockBackward($0, $1, xIn: $2, dres: dres, p) }
-        if let dWte = wte.grad { Kernels.embeddingBackward(dres.ptr, ids: flatIds, dTable: dWte.ptr, c: C) }
-        if let dWpe = wpe.grad { Kernels.embeddingBackward(dres.ptr, ids: (0..<n).map { $0 % t }, dTable: dWpe.ptr, c: C) }
-        return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted)
+        vb.leadBackward(dres, c: C)
+        if let dWte = wte.grad { Kernels.embeddingBackward(vb.realRows(dres, c: C).ptr, ids: flatIds, dTable: dWte.ptr, c: C) }
+        if let dWpe = wpe.grad { Kernels.embeddingBackward(dres.ptr, ids: positions, dTable: dWpe.ptr, c: C) }
+        return CausalLMOutput(logits: realLogits, loss: loss, labelledTokens: counted)
     }
+}
+
+extension GPT2Model: VirtualTokenHost {
+    var virtualTokenShape: VirtualTokenShape {
+        VirtualTokenShape(hidden: config.hidden, layers: config.layers, heads: config.heads, kvHeads: config.heads, headDim: config.hidden / config.heads)
+    }
+    var tokenEmbedding: FloatBuffer { wte }
 }

@@ -14,6 +14,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
     let layers: [Layer]
 
     struct Layer {
+        let index: Int
         let inputNorm: FloatBuffer, postNorm: FloatBuffer
         let q: Linear, k: Linear, v: Linear, o: Linear
         let gate: Linear, up: Linear, down: Linear
@@ -53,7 +54,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let qd = c.heads * c.headDim, kvd = c.kvHeads * c.headDim
         layers = try (0..<c.layers).map { l in
             let p = "model.layers.\(l)."
-            return Layer(inputNorm: try load(p + "input_layernorm.weight", [c.hidden]),
+            return Layer(index: l, inputNorm: try load(p + "input_layernorm.weight", [c.hidden]),
                          postNorm: try load(p + "post_attention_layernorm.weight", [c.hidden]),
                          q: try linear(p + "self_attn.q_proj", c.hidden, qd, bias: c.attentionBias),
                          k: try linear(p + "self_attn.k_proj", c.hidden, kvd, bias: c.attentionBias),
@@ -69,6 +70,8 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
     public var vocabSize: Int { config.vocabSize }
     public var gradientCheckpointing = false
+    /// Prompt or prefix tuning's virtual tokens, when active (see `addPromptTuning`).
+    var promptLearning: VirtualTokens?
     private var ropeTable: Rope?
 
     /// The RoPE table for positions 0..<n, kept and grown (doubling) as longer inputs arrive:
@@ -101,16 +104,19 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
     /// What one batch's pass shares across layers.
     struct Pass {
-        let b: Int, t: Int, n: Int
+        /// t: rows per sequence through the layers, s: keys per sequence (t plus a prefix).
+        let b: Int, t: Int, s: Int, n: Int
         let positions: [Int]
         let keyMask: [Int32]
         let rope: Rope
         let scale: Float
         let training: Bool
+        let virtual: VirtualBatch
     }
 
     /// One decoder layer's activations, as its backward needs them.
     struct Saved {
+        /// k, v: [B, S, G, D], prefix keys and values included.
         var h1, rstd1, q, k, v, probs, attn, xMid, h2, rstd2, g, u, a: FloatBuffer
         var lora: [LoRASaved?]  // q, k, v, o, gate, up, down
     }
@@ -128,8 +134,11 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let sq = run(L.q, 0, h1, q), sk = run(L.k, 1, h1, k), sv = run(L.v, 2, h1, v)
         p.rope.apply(q.ptr, rows: n, heads: H, positions: p.positions)
         p.rope.apply(k.ptr, rows: n, heads: G, positions: p.positions)
-        let attn = FloatBuffer(count: n * H * D), probs = FloatBuffer(count: p.b * H * p.t * p.t)
-        Attention.forward(q: q.ptr, k: k.ptr, v: v.ptr, out: attn.ptr, probs: probs.ptr, b: p.b, t: p.t, s: p.t, h: H, g: G, d: D,
+        // Prefix tuning: the layer's prefix keys and values go in front, not rotated (transformers
+        // rotates only the new keys before appending them to the cache PEFT fills).
+        let kAll = p.virtual.withPrefix(k, layer: L.index, slot: 0, w: G * D), vAll = p.virtual.withPrefix(v, layer: L.index, slot: 1, w: G * D)
+        let attn = FloatBuffer(count: n * H * D), probs = FloatBuffer(count: p.b * H * p.t * p.s)
+        Attention.forward(q: q.ptr, k: kAll.ptr, v: vAll.ptr, out: attn.ptr, probs: probs.ptr, b: p.b, t: p.t, s: p.s, h: H, g: G, d: D,
                           causal: true, keyMask: p.keyMask, scale: p.scale)
         let xMid = FloatBuffer(count: n * C)
         let so = run(L.o, 3, attn, xMid)
@@ -145,7 +154,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let lora = [sq, sk, sv, so, sg, su, sd]
         let usedSeeds = lora.map { $0?.seed ?? 0 }
         guard save else { return (xOut, nil, usedSeeds) }
-        return (xOut, Saved(h1: h1, rstd1: rstd1, q: q, k: k, v: v, probs: probs, attn: attn, xMid: xMid, h2: h2, rstd2: rstd2,
+        return (xOut, Saved(h1: h1, rstd1: rstd1, q: q, k: kAll, v: vAll, probs: probs, attn: attn, xMid: xMid, h2: h2, rstd2: rstd2,
                             g: g, u: u, a: a, lora: lora), usedSeeds)
     }
 
@@ -166,9 +175,12 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         // Attention
         let dattn = FloatBuffer(count: n * H * D)
         L.o.backward(dres.ptr, input: s.attn.ptr, lora: s.lora[3], n: n, dx: dattn.ptr)
-        let dq = FloatBuffer(count: n * H * D), dk = FloatBuffer(count: n * G * D), dv = FloatBuffer(count: n * G * D)
-        Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dk.ptr, dv: dv.ptr,
-                           b: p.b, t: p.t, s: p.t, h: H, g: G, d: D, causal: true, keyMask: p.keyMask, scale: p.scale)
+        let keys = p.b * p.s * G * D
+        let dq = FloatBuffer(count: n * H * D), dkAll = FloatBuffer(count: keys), dvAll = FloatBuffer(count: keys)
+        Attention.backward(dout: dattn.ptr, q: s.q.ptr, k: s.k.ptr, v: s.v.ptr, probs: s.probs.ptr, dq: dq.ptr, dk: dkAll.ptr, dv: dvAll.ptr,
+                           b: p.b, t: p.t, s: p.s, h: H, g: G, d: D, causal: true, keyMask: p.keyMask, scale: p.scale)
+        let dk = p.virtual.prefixBackward(dkAll, layer: L.index, slot: 0, w: G * D)
+        let dv = p.virtual.prefixBackward(dvAll, layer: L.index, slot: 1, w: G * D)
         p.rope.apply(dq.ptr, rows: n, heads: H, positions: p.positions, inverse: true)
         p.rope.apply(dk.ptr, rows: n, heads: G, positions: p.positions, inverse: true)
         let dh1 = FloatBuffer(count: n * C)
@@ -182,18 +194,25 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
     /// Runs the model on a batch. `mask` 0 marks padding keys; `labels` (same shape as ids,
     /// −100 = ignore) are shifted as transformers shifts them. With `backward` (a training
     /// pass: LoRA dropout acts), the loss's gradient is added into every trainable buffer.
+    ///
+    /// With virtual tokens (prompt or prefix tuning) the real tokens sit at positions P..<P+T
+    /// and the logits returned are the real tokens' only, [B, T, V] (PEFT's prompt tuning
+    /// returns P more positions in front). Under prompt tuning the loss is PEFT's: labels get
+    /// P × −100 in front, so the last virtual token predicts the first label when it is not −100.
     public func forward(ids: [[Int]], mask: [[Int]]? = nil, labels: [[Int]]? = nil, backward: Bool = false) throws -> CausalLMOutput {
         let c = config
-        let (b, t) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
-        let n = b * t, C = c.hidden, V = c.vocabSize
-        let p = Pass(b: b, t: t, n: n, positions: (0..<n).map { $0 % t }, keyMask: keyMaskFrom(mask, ids: ids),
-                     rope: rope(positions: t),
-                     scale: 1 / Float(c.headDim).squareRoot(), training: backward)
+        let (b, _) = try checkBatch(ids: ids, mask: mask, labels: labels, vocab: c.vocabSize, backward: backward)
+        let vb = VirtualBatch(promptLearning, ids: ids, mask: mask, labels: labels)
+        let t = vb.rows, n = b * t, C = c.hidden, V = c.vocabSize
+        let p = Pass(b: b, t: t, s: vb.keys, n: n, positions: (0..<n).map(vb.position), keyMask: vb.keyMask,
+                     rope: rope(positions: vb.keys),
+                     scale: 1 / Float(c.headDim).squareRoot(), training: backward, virtual: vb)
         let flatIds = Array(ids.joined())
 
-        // Embedding lookup: the residual stream.
+        // Embedding lookup (after prompt tuning's virtual rows): the residual stream.
         var x = FloatBuffer(count: n * C)
-        for (r, id) in flatIds.enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }
+        vb.fillLead(x, c: C)
+        for (i, id) in flatIds.enumerated() { (x.ptr + vb.row(i / vb.t, i % vb.t) * C).update(from: embed.ptr + id * C, count: C) }
         var stack = LayerStack(layers) { self.layerForward($0, $1, p, save: $2, seeds: $3) }
         x = stack.run(x, backward: backward, checkpointing: gradientCheckpointing)
         let xf = FloatBuffer(count: n * C), rstdF = FloatBuffer(count: n)
@@ -201,16 +220,25 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let logits = FloatBuffer(count: n * V)
         let headLoRA = lmHead.forward(xf.ptr, n: n, into: logits.ptr, training: backward)
 
-        guard let labels else { return CausalLMOutput(logits: logits, loss: nil, labelledTokens: 0) }
+        let realLogits = vb.realLogits(logits, v: V)
+        guard let labels = vb.labels else { return CausalLMOutput(logits: realLogits, loss: nil, labelledTokens: 0) }
         let (loss, counted, dlogits) = try causalLoss(logits: logits, labels: labels, b: b, t: t, v: V, backward: backward)
-        guard let dlogits else { return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted) }
+        guard let dlogits else { return CausalLMOutput(logits: realLogits, loss: loss, labelledTokens: counted) }
 
         // Backward, last layer first. `dres` is the gradient of the residual stream.
         let dxf = FloatBuffer(count: n * C), dres = FloatBuffer(count: n * C)
         lmHead.backward(dlogits.ptr, input: xf.ptr, lora: headLoRA, n: n, dx: dxf.ptr)
         Kernels.rmsNormBackward(dxf.ptr, x.ptr, finalNorm.ptr, rstd: rstdF.ptr, dx: dres.ptr, dw: finalNorm.grad?.ptr, n: n, c: C)
         stack.backward { layerBackward($0, $1, xIn: $2, dres: dres, p) }
-        if let dEmbed = embed.grad { Kernels.embeddingBackward(dres.ptr, ids: flatIds, dTable: dEmbed.ptr, c: C) }
-        return CausalLMOutput(logits: logits, loss: loss, labelledTokens: counted)
+        vb.leadBackward(dres, c: C)
+        if let dEmbed = embed.grad { Kernels.embeddingBackward(vb.realRows(dres, c: C).ptr, ids: flatIds, dTable: dEmbed.ptr, c: C) }
+        return CausalLMOutput(logits: realLogits, loss: loss, labelledTokens: counted)
     }
+}
+
+extension LlamaModel: VirtualTokenHost {
+    var virtualTokenShape: VirtualTokenShape {
+        VirtualTokenShape(hidden: config.hidden, layers: config.layers, heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim)
+    }
+    var tokenEmbedding: FloatBuffer { embed }
 }

@@ -1,0 +1,150 @@
+// Shapes: B batch, T real tokens per row, P virtual tokens, R rows per sequence through the layers
+// (T, or P + T under prompt tuning), S keys per row in attention (R, or P + R under prefix tuning),
+// C hidden, L layers, W floats per layer key (or value) = kv heads · head dim.
+import Foundation
+import WeftTensor
+
+/// Which prompt-learning method a model's virtual tokens implement (PEFT's PROMPT_TUNING and
+/// PREFIX_TUNING without a projection).
+public enum VirtualTokenMethod: String, Sendable {
+    /// Trainable input embeddings [P, C] placed in front of every sequence.
+    case prompt
+    /// Trainable keys and values [P, L·2·W] placed in front of every layer's attention.
+    case prefix
+}
+
+/// A model's trainable virtual tokens: the table PEFT saves as `prompt_embeddings`.
+///
+/// Prompt tuning: row p is the input embedding of virtual token p. Prefix tuning: row p holds,
+/// for each layer l, its key (slot 2l) then its value (slot 2l + 1), each [kv heads, head dim]:
+/// the floats of (l, slot, head, d) sit at `(2l + slot)·W + head·D + d` — the order of PEFT's
+/// `view(B, P, 2L, heads, D).permute(2, 0, 3, 1, 4).split(2)`.
+public final class VirtualTokens: @unchecked Sendable {
+    public let method: VirtualTokenMethod
+    /// P, PEFT's `num_virtual_tokens`.
+    public let count: Int
+    /// Floats per virtual token: C (prompt) or L·2·W (prefix).
+    public let width: Int
+    /// [P, width]; trainable (carries `grad`) unless frozen with `table.setTrainable(false)`.
+    public let table: FloatBuffer
+
+    init(method: VirtualTokenMethod, count: Int, width: Int, values: [Float]) {
+        self.method = method
+        self.count = count
+        self.width = width
+        table = FloatBuffer(values)
+        table.setTrainable(true)
+    }
+
+    /// Where layer `layer`'s key (`slot` 0) or value (`slot` 1) of virtual token `p` starts.
+    func offset(_ p: Int, layer: Int, slot: Int, w: Int) -> Int { p * width + (layer * 2 + slot) * w }
+}
+
+/// What prompt learning needs to know of a model's shape (and what PEFT writes in its config).
+struct VirtualTokenShape {
+    let hidden: Int, layers: Int, heads: Int, kvHeads: Int, headDim: Int
+    /// Floats per position in one layer's key cache.
+    var kvWidth: Int { kvHeads * headDim }
+}
+
+/// A causal model that can run with virtual tokens (Llama family, GPT-2).
+protocol VirtualTokenHost: CausalLM {
+    /// The active virtual tokens (nil: the plain base model).
+    var promptLearning: VirtualTokens? { get set }
+    var virtualTokenShape: VirtualTokenShape { get }
+    /// The token embedding table [V, C] (text initialisation of prompt tuning).
+    var tokenEmbedding: FloatBuffer { get }
+}
+
+/// One batch as the layers see it with the model's virtual tokens in place: prompt tuning puts
+/// P rows in front of each sequence (positions 0..<P, mask 1, label −100), prefix tuning puts P
+/// keys in front of each layer's attention (mask 1) and starts the real tokens at position P —
+/// in both cases the real tokens sit at positions P..<P+T, as transformers numbers them after
+/// PEFT's input embeddings or past key values (`arange(T) + past length`, not from the mask).
+struct VirtualBatch {
+    let b: Int, t: Int
+    /// Virtual rows in front of each sequence (prompt tuning), else 0.
+    let lead: Int
+    /// Prefix keys in front of each layer's keys (prefix tuning), else 0.
+    let prefix: Int
+    /// The table, when virtual tokens are active.
+    let tokens: VirtualTokens?
+    /// [B·S]: 0 = padding key.
+    let keyMask: [Int32]
+    /// [B, R] with −100 on virtual rows, when labels were given.
+    let labels: [[Int]]?
+
+    /// Rows per sequence through the layers.
+    var rows: Int { lead + t }
+    /// Keys per sequence in attention.
+    var keys: Int { prefix + rows }
+
+    init(_ vt: VirtualTokens?, ids: [[Int]], mask: [[Int]]?, labels: [[Int]]?) {
+        b = ids.count
+        t = ids.first?.count ?? 0
+        tokens = vt
+        let p = vt?.count ?? 0
+        lead = vt?.method == .prompt ? p : 0
+        prefix = vt?.method == .prefix ? p : 0
+        let front = [Int32](repeating: 1, count: lead + prefix)
+        keyMask = (0..<b).flatMap { r in front + ids[r].indices.map { j in Int32((mask?[r][j] ?? 1) == 0 ? 0 : 1) } }
+        let ignore = [Int](repeating: Kernels.ignoreIndex, count: lead)
+        self.labels = labels.map { $0.map { ignore + $0 } }
+    }
+
+    /// The position of layer row `r` (0..<B·R).
+    func position(_ r: Int) -> Int { prefix + r % rows }
+
+    /// The layer row of real token `j` of sequence `bi`.
+    func row(_ bi: Int, _ j: Int) -> Int { bi * rows + lead + j }
+
+    /// Copies the virtual embeddings into each sequence's lead rows of x [B·R, C].
+    func fillLead(_ x: FloatBuffer, c: Int) {
+        guard lead > 0, let vt = tokens else { return }
+        for bi in 0..<b { (x.ptr + bi * rows * c).update(from: vt.table.ptr, count: lead * c) }
+    }
+
+    /// Adds the lead rows' gradient (summed over the batch) into the table's gradient.
+    func leadBackward(_ dx: FloatBuffer, c: Int) {
+        guard lead > 0, let g = tokens?.table.grad else { return }
+        for bi in 0..<b { Kernels.add(g.ptr, dx.ptr + bi * rows * c, count: lead * c) }
+    }
+
+    /// The rows of real tokens only, [B·T, C] (x itself without lead rows).
+    func realRows(_ x: FloatBuffer, c: Int) -> FloatBuffer {
+        guard lead > 0 else { return x }
+        let out = FloatBuffer(count: b * t * c)
+        for bi in 0..<b { (out.ptr + bi * t * c).update(from: x.ptr + row(bi, 0) * c, count: t * c) }
+        return out
+    }
+
+    /// One layer's keys (slot 0) or values (slot 1) [B·R, W] with the prefix in front: [B, S, W].
+    func withPrefix(_ x: FloatBuffer, layer: Int, slot: Int, w: Int) -> FloatBuffer {
+        guard prefix > 0, let vt = tokens else { return x }
+        let out = FloatBuffer(count: b * keys * w)
+        for bi in 0..<b {
+            let base = out.ptr + bi * keys * w
+            for p in 0..<prefix { (base + p * w).update(from: vt.table.ptr + vt.offset(p, layer: layer, slot: slot, w: w), count: w) }
+            (base + prefix * w).update(from: x.ptr + bi * rows * w, count: rows * w)
+        }
+        return out
+    }
+
+    /// Splits a gradient over `withPrefix`'s output: the prefix part (summed over the batch) is
+    /// added into the table's gradient; returns the part of the real rows, [B·R, W].
+    func prefixBackward(_ d: FloatBuffer, layer: Int, slot: Int, w: Int) -> FloatBuffer {
+        guard prefix > 0, let vt = tokens else { return d }
+        let out = FloatBuffer(count: b * rows * w)
+        for bi in 0..<b {
+            let base = d.ptr + bi * keys * w
+            if let g = vt.table.grad {
+                for p in 0..<prefix { Kernels.add(g.ptr + vt.offset(p, layer: layer, slot: slot, w: w), base + p * w, count: w) }
+            }
+            (out.ptr + bi * rows * w).update(from: base + prefix * w, count: rows * w)
+        }
+        return out
+    }
+
+    /// Logits [B, R, V] → the real tokens' logits [B, T, V].
+    func realLogits(_ logits: FloatBuffer, v: Int) -> FloatBuffer { realRows(logits, c: v) }
+}
