@@ -6,8 +6,17 @@ fp32 input, bitsandbytes' packed NF4 bytes, the nested 8-bit absmax codes, the
 nested fp32 absmax and offset, the plain fp32 absmax (no double quantisation) and
 the dequantised values of both variants; and for int8 the row-wise codes, row
 stats and dequantised values. Float arrays are base64 of little-endian float32.
+"torch_mean" holds torch's float32 mean (the double-quantisation offset is
+`absmax.mean()`) of formula-generated positive values, per size and torch
+thread count: value i = ((i * 2654435761 mod 2^32) >> 12) + 1) * 2^-20, exact in
+float32, so the Swift test regenerates them without storing the inputs.
 
 Reference: bitsandbytes 0.50.2 on the CPU (torch CPU build), Python 3.11.
+Also writes Tests/Fixtures/quant/bnb_dynamic.json: bitsandbytes' CPU
+quantize_blockwise (the 8-bit dynamic code the nested absmax uses) on 2048 values
+chosen near code midpoints, near zero and at random, in blocks of 256 with
+different absmax values: input, codes and absmax.
+
 Rerun: python3 Tests/Fixtures/make_quant_bnb.py (from the repository root).
 """
 import base64
@@ -53,6 +62,41 @@ def int8_case(name, w):
             "codes": b64u(q.view(torch.uint8)), "stats": b64f(stats), "dequant": b64f(deq)}
 
 
+def formula_values(n):
+    i = np.arange(n, dtype=np.uint64)
+    k = ((i * np.uint64(2654435761)) % np.uint64(1 << 32)) >> np.uint64(12)
+    return ((k + np.uint64(1)).astype(np.float32) * np.float32(2.0 ** -20)).astype(np.float32)
+
+
+def torch_mean_cases():
+    out = []
+    before = torch.get_num_threads()
+    for threads in (1, 2, 3):
+        torch.set_num_threads(threads)
+        for n in (1, 7, 8, 9, 31, 100, 2752, 13824, 32767, 32768, 40000, 100001, 704512):
+            m = torch.from_numpy(formula_values(n)).mean()
+            out.append({"n": n, "threads": threads, "mean": b64f(m.reshape(1))})
+    torch.set_num_threads(before)
+    return out
+
+
+def dynamic_case():
+    code = F.create_dynamic_map(signed=True)
+    mids = (code[:-1] + code[1:]) / 2
+    g = torch.Generator().manual_seed(20)
+    jitter = (torch.rand(255, generator=g) - 0.5) * 6e-5
+    parts = [mids + jitter, -(mids + jitter.flip(0)), torch.randn(512, generator=g) * 0.3,
+             (torch.rand(512, generator=g) - 0.5) * 1e-4, code, torch.linspace(-1, 1, 258)]
+    v = torch.cat(parts)[:2048].float()
+    v = torch.cat([v, torch.zeros(2048 - v.numel())]) if v.numel() < 2048 else v
+    v = v.reshape(8, 256)
+    v[:, 0] = torch.tensor([1.0, -1.0, 0.5, 2.0, 1e-3, -3.0, 1.0, 0.0])   # block absmax values
+    v[7, :] = 0.0                                                         # an all-zero block
+    v = v.reshape(-1).contiguous()
+    q, st = F.quantize_blockwise(v, blocksize=256)
+    return {"bitsandbytes": "0.50.2", "input": b64f(v), "codes": b64u(q), "absmax": b64f(st.absmax)}
+
+
 def main():
     cases = []
     g = torch.Generator().manual_seed(0)
@@ -87,10 +131,14 @@ def main():
     w[7, :] = torch.linspace(-1, 1, 16)
     int8.append(int8_case("zeros_ties_8x16", w))
 
-    out = {"bitsandbytes": "0.50.2", "nf4": cases, "int8": int8}
+    out = {"bitsandbytes": "0.50.2", "nf4": cases, "int8": int8, "torch_mean": torch_mean_cases()}
     path = os.path.join(os.path.dirname(__file__), "quant", "bnb_cases.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=0)
+    print(path, os.path.getsize(path), "bytes")
+    path = os.path.join(os.path.dirname(__file__), "quant", "bnb_dynamic.json")
+    with open(path, "w") as f:
+        json.dump(dynamic_case(), f, indent=0)
     print(path, os.path.getsize(path), "bytes")
 
 

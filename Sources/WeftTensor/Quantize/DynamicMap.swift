@@ -42,99 +42,54 @@ public enum DynamicMap {
         0x3F68999A, 0x3F6C3333, 0x3F6FCCCD, 0x3F736666, 0x3F770000, 0x3F7A999A, 0x3F7E3333, 0x3F800000,
     ]
 
-    /// The lookup bitsandbytes' CPU library builds over the code (a BinSearch "Direct2" table);
-    /// its answer is what the native kernel then refines, so it is reproduced step by step.
-    // reference: bitsandbytes 0.50.2 csrc/cpu_ops.cpp quantize_cpu (code[0] forced to -1),
-    // include/Algo-Direct-Common.h computeH/populateIndex, include/Algo-Direct2.h scalar.
-    struct Direct2: Sendable {
-        let xi: [Float]        // the code with one leading pad copy of its first value
-        let buckets: [UInt32]
-        let h: Float
-        let x0: Float
-
-        @inline(__always) static func bucket(_ h: Float, _ x0: Float, _ z: Float) -> UInt32 {
-            let t = h * (z - x0)
-            return t.isFinite && t >= 0 && t < 4_294_967_296 ? UInt32(t) : 0
+    /// The 65,536-entry table bitsandbytes' CPU library quantises through: entry j is the number of
+    /// code midpoints strictly below the grid point 2j/65535 − 1, so a value takes the code whose
+    /// midpoint interval holds its nearest grid point (not always the code nearest the value itself:
+    /// the grid is 3.05e-5 wide, coarser than the code spacing near zero, so codes 124...130 are
+    /// never produced by it).
+    // reference: bitsandbytes 0.50.2 libbitsandbytes_cpu.so build_quantize_lut / quantize_cpu_impl
+    // (read from the shipped binary: the 0.50.2 sources no longer use the BinSearch table): midpoints
+    // (code[i] + code[i+1]) · 0.5 in fp32 over the unmodified code, grid x = (j + j) / 65535 − 1 in fp32.
+    static let lookup: [UInt8] = {
+        let c = code
+        let mids = (0..<255).map { (c[$0] + c[$0 + 1]) * 0.5 }
+        var table = [UInt8](repeating: 0, count: 65536)
+        var idx = 0
+        for j in 0..<65536 {
+            let x = (Float(j) + Float(j)) / 65535 - 1
+            while idx < 255, x > mids[idx] { idx += 1 }
+            table[j] = UInt8(idx)
         }
+        return table
+    }()
 
-        init(_ x: [Float]) {
-            let n = x.count, gap = 2
-            let x0 = x[0], xN = x[n - 1]
-            var dMin = xN - x0
-            for i in gap..<n {
-                let d = (x[i] - x0) - (x[i - gap] - x0)
-                if d < dMin { dMin = d }
-            }
-            var h = 1 / dMin
-            var step: Float = { var p = h.nextUp; while p - h == 0 { p = p.nextUp }; return p - h }()
-            var checkedFrom = n
-            var modified = false
-            repeat {
-                var last = checkedFrom - 1
-                modified = false
-                var i = gap
-                while i <= last {
-                    var a = Direct2.bucket(h, x0, x[i - gap]), b = Direct2.bucket(h, x0, x[i])
-                    while a == b {
-                        checkedFrom = i; last = n - 1; modified = true
-                        h += step; step *= 2
-                        a = Direct2.bucket(h, x0, x[i - gap]); b = Direct2.bucket(h, x0, x[i])
-                    }
-                    i += 1
-                }
-            } while modified
-            let nb = Int(Direct2.bucket(h, x0, x[n - 1])) + 1
-            let px = [x[0]] + x
-            var buckets = [UInt32](repeating: 0, count: nb)
-            var b = nb - 1, j: UInt32 = 0, i = px.count - 1
-            while true {
-                let idx = Int(Direct2.bucket(h, x0, px[i]))
-                while b > idx { buckets[b] = j; b -= 1 }
-                if b == idx {
-                    j = UInt32(i - 1)
-                    buckets[b] = j
-                    if b == 0 { break }
-                    b -= 1
-                }
-                i -= 1
-            }
-            self.xi = px; self.buckets = buckets; self.h = h; self.x0 = x0
-        }
-
-        @inline(__always) func search(_ z: Float) -> Int {
-            let bi = Int(Direct2.bucket(h, x0, z))
-            let base = Int(buckets[min(bi, buckets.count - 1)])
-            var r = base
-            if z < xi[base] { r -= 1 }
-            if z < xi[base + 1] { r -= 1 }
-            return r
-        }
+    /// The table entry for a value already divided by its block's absmax.
+    @inline(__always) static func lookupIndex(_ scaled: Float) -> Int {
+        // std::clamp lets NaN through; the truncating conversion then gives 0x80000000, whose low 16 bits are 0
+        guard !scaled.isNaN else { return 0 }
+        let v = Swift.min(1, Swift.max(-1, scaled))
+        // fma(65535, (v + 1) · 0.5, 0.5), truncated: the nearest grid point, in one rounding
+        let t = Float(0.5).addingProduct(65535, (v + 1) * 0.5)
+        return Int(Int32(t)) & 0xFFFF
     }
 
-    static let searchCode: [Float] = { var c = code; c[0] = -1; return c }()
-    static let searcher = Direct2(searchCode)
-
-    /// Quantises `values` in blocks as bitsandbytes' CPU `quantize_blockwise` does: per block absmax,
-    /// value / absmax, table search, then the closer of the two neighbouring codes (ties stay low).
+    /// Quantises `values` in blocks as bitsandbytes' CPU `quantize_blockwise` does: per block
+    /// absmax = max(0, max |x|), each value multiplied by the fp32 reciprocal of it, then looked up
+    /// in `lookup`; an all-zero block stores code 0.
     public static func quantizeBlockwise(_ values: [Float], blocksize: Int) -> (codes: [UInt8], absmax: [Float]) {
         let n = values.count
         let nBlocks = (n + blocksize - 1) / blocksize
         var codes = [UInt8](repeating: 0, count: n), absmax = [Float](repeating: 0, count: nBlocks)
-        let c = searchCode, s = searcher
+        let table = lookup
         for blk in 0..<nBlocks {
             let lo = blk * blocksize, hi = min(n, lo + blocksize)
-            var m = -Float.greatestFiniteMagnitude
+            var m = -Float.infinity
             for i in lo..<hi { m = Swift.max(m, abs(values[i])) }
+            m = Swift.max(0, m)
             absmax[blk] = m
-            for i in lo..<hi {
-                let z = values[i] / m
-                // an all-zero block gives 0/0; bitsandbytes' CPU kernel stores code 0 there
-                guard z.isFinite else { codes[i] = 0; continue }
-                var idx = s.search(z)
-                if idx < 0 { idx = 0 }
-                if idx < 255, abs(z - c[idx + 1]) < abs(z - c[idx]) { idx += 1 }
-                codes[i] = UInt8(Swift.min(idx, 255))
-            }
+            guard m != 0 else { continue }
+            let inv = 1 / m
+            for i in lo..<hi { codes[i] = table[lookupIndex(values[i] * inv)] }
         }
         return (codes, absmax)
     }

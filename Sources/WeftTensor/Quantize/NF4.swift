@@ -61,8 +61,11 @@ public enum NF4 {
 
     /// Quantises an fp32 weight as `bitsandbytes.functional.quantize_4bit(w, blocksize, compress_statistics:
     /// doubleQuant, quant_type="nf4")` does on the CPU. Any element count works: like bitsandbytes, a last
-    /// partial block gets its own absmax and an odd count is padded with one zero code.
-    public static func quantize(_ values: [Float], shape: [Int], blocksize: Int = 64, doubleQuant: Bool = true) throws -> NF4Tensor {
+    /// partial block gets its own absmax and an odd count is padded with one zero code. `torchThreads`
+    /// is the torch thread count whose `absmax.mean()` the offset reproduces; it matters only above
+    /// 32,768 blocks (torch splits that sum over its threads), and 1 keeps Weft machine-independent.
+    public static func quantize(_ values: [Float], shape: [Int], blocksize: Int = 64, doubleQuant: Bool = true,
+                                torchThreads: Int = 1) throws -> NF4Tensor {
         guard nf4BlockSizes.contains(blocksize) else {
             throw QuantizeError.invalid("NF4: blocksize \(blocksize) is not one bitsandbytes supports; use one of \(nf4BlockSizes.map(String.init).joined(separator: ", "))")
         }
@@ -96,8 +99,9 @@ public enum NF4 {
         guard doubleQuant else { return NF4Tensor(shape: shape, blocksize: blocksize, packed: packed, absmax: absmax, nested: nil) }
         // reference: bitsandbytes 0.50.2 functional.quantize_4bit: offset = absmax.mean(),
         // quantize_blockwise(absmax - offset, blocksize=256)
-        // torch sums in fp32 in its own order; a double sum rounded once can differ by 1 ulp (see tests)
-        let offset = Float(absmax.reduce(0.0) { $0 + Double($1) } / Double(nBlocks))
+        // torch's fp32 mean in its own order of additions (TorchSum), so the offset and every nested
+        // code equal bitsandbytes'
+        let offset = TorchSum.mean(absmax, threads: torchThreads)
         let centred = absmax.map { $0 - offset }
         let (codes, nestedMax) = DynamicMap.quantizeBlockwise(centred, blocksize: 256)
         return NF4Tensor(shape: shape, blocksize: blocksize, packed: packed, absmax: nil,
