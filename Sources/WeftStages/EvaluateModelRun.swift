@@ -22,8 +22,9 @@ struct ModelRun {
         if task == .auto {
             if case .bert = eval.model { task = .classify } else if options.metrics.allSatisfy(\.needsModel) { task = .score } else { task = .generate }
         }
-        let renderer = SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: false,
-                                   textField: try ctx.string("text_field"))
+        // template: model reads the chat template beside the tokenizer (the model folder's by default).
+        let renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: false,
+                                       textField: try ctx.string("text_field"), tokenizerPath: try ctx.optionalString("tokenizer") ?? model + "/tokenizer.json")
         var rows: [Row] = []
         var reader = try RowReader(path: data, options: .init(format: nil, textField: try ctx.string("text_field"), threads: options.threads))
         defer { reader.close() }
@@ -71,7 +72,10 @@ struct ModelRun {
             g.topK = try ctx.int("top_k")
             g.topP = Float(try ctx.double("top_p"))
             g.seed = UInt64(truncatingIfNeeded: try ctx.int("seed"))
-            set.predictions = try eval.generate(prompts: prompts, config: g, batchSize: batchSize)
+            // A model template renders its own BOS (as apply_chat_template + encode without special tokens).
+            let chat = renderer.chatTemplate
+            set.predictions = try eval.generate(prompts: prompts, config: g, batchSize: batchSize, addSpecialTokens: chat == nil,
+                                                stopStrings: chat?.specialTokens["eos_token"].map { [$0] } ?? [])
             for i in rows.indices {
                 columns[i] += [("prompt", .string(prompts[i])), ("prediction", .string(set.predictions[i])),
                                ("references", .array(set.references[i].map { .string($0) }))]

@@ -32,8 +32,9 @@ struct ModelEvaluation {
     }
 
     /// Token ids that end a generation: the config's `eos_token_id` (one or a list, also
-    /// from generation_config.json) and the chat template's `<|im_end|>` when present.
-    func stopTokens() -> Set<Int> {
+    /// from generation_config.json), the chat template's `<|im_end|>` when present, and
+    /// `extra` (a model chat template's end-of-turn token, e.g. `<|eot_id|>`).
+    func stopTokens(extra: [String] = []) -> Set<Int> {
         var out = Set<Int>()
         var sources = [config]
         if let d = FileManager.default.contents(atPath: modelDir + "/generation_config.json"),
@@ -42,17 +43,18 @@ struct ModelEvaluation {
             if let e = s["eos_token_id"] as? Int { out.insert(e) }
             if let l = s["eos_token_id"] as? [Int] { out.formUnion(l) }
         }
-        for t in ["<|im_end|>", "<|endoftext|>", "</s>"] { if let id = tokenizer.id(for: t) { out.insert(Int(id)) } }
+        for t in ["<|im_end|>", "<|endoftext|>", "</s>"] + extra { if let id = tokenizer.id(for: t) { out.insert(Int(id)) } }
         return out
     }
 
-    /// Generates a continuation of every prompt, in batches, greedy or sampled.
-    func generate(prompts: [String], config g: GenerationConfig, batchSize: Int) throws -> [String] {
+    /// Generates a continuation of every prompt, in batches, greedy or sampled. Prompts a
+    /// model chat template rendered carry their own BOS: pass `addSpecialTokens: false`.
+    func generate(prompts: [String], config g: GenerationConfig, batchSize: Int, addSpecialTokens: Bool = true, stopStrings: [String] = []) throws -> [String] {
         guard case .causal(let lm) = model else {
             throw TextError.config(key: "task", message: "generation needs a causal language model, and \(modelDir) is a BERT encoder", hint: "use task: classify")
         }
         var g = g
-        g.stopTokens = stopTokens()
+        g.stopTokens = stopTokens(extra: stopStrings)
         let limit = contextLength > 0 ? contextLength - g.maxNewTokens : Int.max
         guard limit > 0 else {
             throw TextError.config(key: "max_new_tokens", message: "\(g.maxNewTokens) leaves no room for a prompt in the model's \(contextLength) positions", hint: "lower max_new_tokens")
@@ -62,7 +64,7 @@ struct ModelEvaluation {
         while start < prompts.count {
             let end = min(start + batchSize, prompts.count)
             let ids = prompts[start..<end].map { p -> [Int] in
-                var ids = tokenizer.encodeIDs(p, addSpecialTokens: true).map(Int.init)
+                var ids = tokenizer.encodeIDs(p, addSpecialTokens: addSpecialTokens).map(Int.init)
                 if ids.isEmpty, let bos = (config["bos_token_id"] as? Int) { ids = [bos] }
                 return ids.count > limit ? Array(ids.suffix(limit)) : ids  // keep the end of an over-long prompt
             }

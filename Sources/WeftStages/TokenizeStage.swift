@@ -12,11 +12,15 @@ public enum TokenizeStage: BuiltinStage {
 
     public static func run(_ ctx: StageContext) throws {
         let start = Date()
-        let tokPath = try ctx.string("tokenizer")
+        // `tokenizer` is a tokenizer.json or a folder holding it (then the folder, with the
+        // tokenizer_config.json that template: model reads, is the tracked dependency).
+        var isDir: ObjCBool = false
+        let given = try ctx.string("tokenizer")
+        let tokPath = FileManager.default.fileExists(atPath: given, isDirectory: &isDir) && isDir.boolValue ? given + "/tokenizer.json" : given
         // Datasets are never padded; truncation is this stage's max_length.
         let tokenizer = try Tokenizer(contentsOf: tokPath).with(truncation: nil, padding: nil)
-        let renderer = SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self),
-                                   trainOnInputs: try ctx.bool("train_on_inputs"), textField: try ctx.string("text_field"))
+        let renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self),
+                                       trainOnInputs: try ctx.bool("train_on_inputs"), textField: try ctx.string("text_field"), tokenizerPath: tokPath)
         let addSpecial = try ctx.bool("add_special_tokens")
         let maxLength = try ctx.int("max_length")
         let format = try ctx.string("format")
@@ -70,11 +74,15 @@ public enum TokenizeStage: BuiltinStage {
                 }
             }
         }
-        let meta: [String: Any] = [
+        var meta: [String: Any] = [
             "tokenizer": (tokPath as NSString).lastPathComponent, "tokenizer_sha256": try ContentHash.ofFile(tokPath),
             "vocab_size": tokenizer.vocabSize, "template": renderer.template.rawValue, "train_on_inputs": renderer.trainOnInputs,
             "add_special_tokens": addSpecial, "max_length": maxLength, "row_kinds": kinds, "loss_tokens": lossTokens,
         ]
+        if let chat = renderer.chatTemplate {
+            meta["chat_template"] = (chat.path as NSString).lastPathComponent
+            meta["chat_template_sha256"] = try ContentHash.ofFile(chat.path)
+        }
         try binary?.finish(metadata: meta)
         try jsonl?.commit()
         ctx.log("tokenize: \(rows) rows → \(tokens) tokens (\(lossTokens) in the loss)" + (truncated > 0 ? ", \(truncated) truncated to \(maxLength)" : "")
