@@ -20,6 +20,27 @@ public enum AnyModel {
         }
     }
 
+    /// Loads a model folder with a PEFT adapter folder applied. A BERT base gets the
+    /// classification head the adapter saves (`modules_to_save`), sized from its tensor,
+    /// since the base checkpoint (a bare encoder) has none; causal models take LoRA,
+    /// prompt- or prefix-tuning adapters.
+    public static func load(directory: String, adapter: String?) throws -> AnyModel {
+        guard let adapter else { return try load(directory: directory) }
+        if try modelType(directory: directory) == "bert" {
+            let path = adapter + "/adapter_model.safetensors"
+            let file: SafetensorsFile
+            do { file = try SafetensorsFile(path: path) } catch { throw ModelError("\(adapter): no readable adapter_model.safetensors (\(error))") }
+            let head = file.names.first { $0.hasSuffix("classifier.weight") }
+            let labels = try head.map { try file.entry($0).shape[0] }
+            let bert = try BertModel(directory: directory, numLabels: labels)
+            try bert.loadAdapter(directory: adapter)
+            return .bert(bert)
+        }
+        let m = try load(directory: directory)
+        if case .causal(let lm) = m { try lm.loadAnyAdapter(directory: adapter) }
+        return m
+    }
+
     static func modelType(directory: String) throws -> String {
         let path = directory + "/config.json"
         guard let data = FileManager.default.contents(atPath: path) else {

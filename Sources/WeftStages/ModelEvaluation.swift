@@ -17,8 +17,7 @@ struct ModelEvaluation {
 
     init(model dir: String, adapter: String?, tokenizer tokPath: String?, log: @escaping @Sendable (String) -> Void) throws {
         modelDir = dir
-        model = try AnyModel.load(directory: dir)
-        if let adapter { try model.linearModel.loadAdapter(directory: adapter) }
+        model = try AnyModel.load(directory: dir, adapter: adapter)
         let tp = tokPath ?? dir + "/tokenizer.json"
         guard FileManager.default.fileExists(atPath: tp) else {
             throw TextError.io(path: tp, message: "no tokenizer.json for the model", hint: "put tokenizer.json in the model folder or set 'tokenizer'")
@@ -26,7 +25,13 @@ struct ModelEvaluation {
         // Evaluation rows are encoded whole: the file's own truncation and padding are off.
         tokenizer = try Tokenizer(contentsOf: tp).with(truncation: nil, padding: nil)
         let data = FileManager.default.contents(atPath: dir + "/config.json") ?? Data()
-        config = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        var config = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        // A classifier adapter from `finetune` names its classes in label_map.json.
+        if let adapter, let d = FileManager.default.contents(atPath: adapter + "/label_map.json"),
+           let map = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any], let names = map["id2label"] {
+            config["id2label"] = names
+        }
+        self.config = config
         contextLength = (config["max_position_embeddings"] as? Int) ?? (config["n_positions"] as? Int) ?? 0
         self.log = log
     }

@@ -100,6 +100,7 @@ public enum BuiltinRegistry {
         TokenizeStage.name: TokenizeStage.self,
         EvaluateStage.name: EvaluateStage.self,
         FinetuneStage.name: FinetuneStage.self,
+        PretrainStage.name: PretrainStage.self,
     ]
 
     /// The catalog parsed from the manifests embedded at build time from `stages/*.yaml`.

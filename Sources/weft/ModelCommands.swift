@@ -59,8 +59,7 @@ struct ModelCommand: ParsableCommand {
                 let ids = try readIntRows(inputIds, what: "--input-ids")
                 let mask = try attentionMask.map { try readIntRows($0, what: "--attention-mask") }
                 let types = try tokenTypeIds.map { try readIntRows($0, what: "--token-type-ids") }
-                let m = try modelCall { try AnyModel.load(directory: model) }
-                if let adapter { _ = try modelCall { try m.linearModel.loadAdapter(directory: adapter) } }
+                let m = try modelCall { try AnyModel.load(directory: model, adapter: adapter) }
                 var logits: FloatBuffer
                 var shape: [Int]
                 var loss: Double?
@@ -128,10 +127,9 @@ struct Generate: ParsableCommand {
                 throw WeftError.usage(message: "--prompt-ids must be a JSON file or text holding [[ids...], ...] or [ids...]")
             }
             try loadBLAS(threads: threads)
-            guard case .causal(let lm) = try modelCall({ try AnyModel.load(directory: model) }) else {
+            guard case .causal(let lm) = try modelCall({ try AnyModel.load(directory: model, adapter: adapter) }) else {
                 throw WeftError.usage(message: "\(model) is an encoder (BERT): it does not generate text")
             }
-            if let adapter { _ = try modelCall { try lm.loadAdapter(directory: adapter) } }
             var g = GenerationConfig()
             g.maxNewTokens = maxNewTokens
             g.temperature = temperature

@@ -318,6 +318,9 @@ struct ExecStage: ParsableCommand {
     @Option var version: Int
     @Option(help: "Resolved parameters as JSON.") var with: String
     func run() throws {
+        // A write past a file-size limit must fail as an error the stage reports (EFBIG),
+        // not kill the process: a checkpoint that cannot be written leaves the previous one.
+        signal(SIGXFSZ, SIG_IGN)
         guarded {
             let value = try DocumentLoader.parse(with, file: "--with").value
             try BuiltinRegistry.run(name: name, version: version, with: value, log: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) })

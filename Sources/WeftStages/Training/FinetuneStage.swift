@@ -30,6 +30,10 @@ public enum FinetuneStage: BuiltinStage {
         let seed = settings.trainer.seed
         let config = try ModelFolder.config(modelDir)
         let modelType = config["model_type"] as? String ?? "?"
+        guard AnyModel.supported.contains(modelType) else {
+            throw TextError.config(key: "model", message: "\(modelDir)/config.json: model_type '\(modelType)' is not supported",
+                                   hint: "supported architectures: " + AnyModel.supported.joined(separator: ", "))
+        }
         let tokPath = try ctx.optionalString("tokenizer") ?? modelDir + "/tokenizer.json"
         guard FileManager.default.fileExists(atPath: tokPath) else {
             throw TextError.io(path: tokPath, message: "no tokenizer.json for the model", hint: "put tokenizer.json in the model folder or set 'tokenizer'")
