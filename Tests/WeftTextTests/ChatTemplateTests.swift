@@ -179,6 +179,16 @@ import Testing
         #expect { _ = try load("{{ bos_token + 'x' }}").render(m, addGenerationPrompt: false) } throws: { e in "\(e)".contains("'bos_token' is undefined") }
         #expect { _ = try load("{{ messages[0].content.zfill(3) }}").render(m, addGenerationPrompt: false) } throws: { e in "\(e)".contains("method 'string.zfill()'") }
         #expect { _ = try load("{{ raise_exception('no ' ~ messages|length) }}").render(m, addGenerationPrompt: false) } throws: { e in "\(e)".contains("rejects this conversation: no 1") }
+        // a template that moves the system message into the last user turn cannot be probed by prefixes
+        let moving = try ChatTemplate(source: "{% for m in messages %}{% if m.role == 'user' %}[{{ messages[0].content if loop.last or loop.revindex0 == 1 }}{{ m.content }}]"
+            + "{% elif m.role == 'assistant' %}{{ m.content }}</s>{% endif %}{% endfor %}")
+        let conv: [ChatValue] = [.message(role: "system", content: "S"), .message(role: "user", content: "u1"), .message(role: "assistant", content: "a1"),
+                                 .message(role: "user", content: "u2"), .message(role: "assistant", content: "a2")]
+        let r = SFTRenderer(template: .model, trainOnInputs: false, textField: "text", chatTemplate: moving)
+        _ = try d.write("m.jsonl", #"{"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "u1"}, {"role": "assistant", "content": "a1"}, {"role": "user", "content": "u2"}, {"role": "assistant", "content": "a2"}]}"#)
+        let row = try readAllRows(d.path + "/m.jsonl")[0]
+        #expect(try moving.render(conv, addGenerationPrompt: false) == "[u1]a1</s>[Su2]a2</s>")
+        #expect { _ = try r.segments(row, path: "m.jsonl") } throws: { e in "\(e)".contains("m.jsonl:1:") && "\(e)".contains("cannot be found by prefix rendering") }
         // chat_template.jinja beside wins over tokenizer_config.json; AddedToken dicts give their content
         _ = try d.write("tokenizer_config.json", #"{"bos_token": {"__type": "AddedToken", "content": "<B>"}, "chat_template": "config"}"#)
         _ = try d.write("chat_template.jinja", "{{ bos_token }}jinja\n")
