@@ -62,6 +62,34 @@ struct FinetuneStageTests {
         #expect(again.ran.isEmpty, "\(again)")
     }
 
+    @Test("prefix and prompt tuning: PEFT adapters whose virtual tokens lower the loss, read back by the evaluate stage", arguments: ["prefix", "prompt"])
+    func virtualTokens(method: String) throws {
+        let ws = try TestWorkspace()
+        let extra = "method: \(method)\nnum_virtual_tokens: 8\nlr: 0.03" + (method == "prompt" ? "\nprompt_init_text: define the word" : "")
+        try ws.write("pipelines/p.yaml", Self.sft(extra) + """
+
+              base:
+                uses: evaluate
+                with: {model: \(Self.llama), data: \(Self.data("sft_train.jsonl")), output: eval-base, metrics: [perplexity]}
+              tuned:
+                uses: evaluate
+                with: {model: \(Self.llama), adapter: out/sft, data: \(Self.data("sft_train.jsonl")), output: eval-tuned, metrics: [perplexity]}
+            """)
+        let r = try ws.run("repro", timeout: 300)
+        #expect(r.code == 0, "\(r)")
+        let cfg = Self.object(ws.read("out/sft/adapter_config.json"))
+        #expect(cfg["peft_type"] as? String == (method == "prefix" ? "PREFIX_TUNING" : "PROMPT_TUNING") && cfg["num_virtual_tokens"] as? Int == 8, "\(cfg)")
+        if method == "prompt" { #expect(cfg["prompt_tuning_init"] as? String == "TEXT" && cfg["prompt_tuning_init_text"] as? String == "define the word", "\(cfg)") }
+        let losses = Self.losses(ws.read("out/sft/train_log.csv"))
+        let first: Double = losses.prefix(6).reduce(0, +), last: Double = losses.suffix(6).reduce(0, +)
+        #expect(last < first, "\(losses)")
+        let base = Self.object(ws.read("eval-base/metrics.json"))["perplexity"] as? Double ?? 0
+        let tuned = Self.object(ws.read("eval-tuned/metrics.json"))["perplexity"] as? Double ?? .infinity
+        #expect(tuned < base, "perplexity base \(base), tuned \(tuned)")
+        let m = Self.object(ws.read("out/sft/metrics.json"))
+        #expect(m["trainable_params"] as? Int == 8 * (method == "prefix" ? 2 * 2 * 16 : 32), "the table only: \(m)")
+    }
+
     @Test("same inputs, seed and threads give byte-identical adapters; another seed does not")
     func determinism() throws {
         var bytes: [[UInt8]] = []

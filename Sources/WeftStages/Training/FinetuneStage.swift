@@ -14,7 +14,7 @@ import WeftTrain
 public enum FinetuneStage: BuiltinStage {
     public static let name = "finetune"
 
-    enum Method: String { case lora, full }
+    enum Method: String { case lora, prefix, prompt, full }
     enum Task: String { case causalLM = "causal-lm", classification }
 
     /// LoRA targets PEFT chooses when none are given, by `model_type`.
@@ -62,7 +62,8 @@ public enum FinetuneStage: BuiltinStage {
             guard tokenizer.vocabSize <= lm.vocabSize else {
                 throw TextError.config(key: "tokenizer", message: "\(tokPath) has \(tokenizer.vocabSize) tokens but the model's vocabulary is \(lm.vocabSize)", hint: "use the tokenizer the model was trained with")
             }
-            let renderer = SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: try ctx.bool("train_on_inputs"), textField: textField)
+            let renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: try ctx.bool("train_on_inputs"),
+                                           textField: textField, tokenizerPath: tokPath)
             let eos = (config["eos_token_id"] as? Int) ?? (config["eos_token_id"] as? [Int])?.first
             train = try TrainingData.causal(trainRows, path: trainPath, tokenizer: tokenizer, renderer: renderer, eos: eos, maxLength: maxLength, threads: threads)
             validation = try validationRows.map { try TrainingData.causal($0, path: validationPath!, tokenizer: tokenizer, renderer: renderer, eos: eos, maxLength: maxLength, threads: threads) }
@@ -114,8 +115,25 @@ public enum FinetuneStage: BuiltinStage {
             ctx.log("LoRA r=\(r) alpha=\(alpha)\(rslora ? " (rsLoRA)" : "") on \(chosen.count) modules (\(targets.joined(separator: ", ")))")
         case .full:
             model.setTrainable { _ in true }
+        case .prefix, .prompt:
+            guard case .causal(let lm) = objective else {
+                throw TextError.config(key: "method", message: "\(method.rawValue) tuning is for causal language models (task: causal-lm)", hint: "use lora or full for classification")
+            }
+            let p = try ctx.int("num_virtual_tokens")
+            guard p >= 1 else { throw TextError.config(key: "num_virtual_tokens", message: "must be at least 1, got \(p)", hint: "typical values are 8 to 32") }
+            if method == .prefix {
+                try lm.addPrefixTuning(virtualTokens: p, seed: seed)
+            } else {
+                // peft initialises from the init text's ids with the tokenizer's special tokens.
+                let text = try ctx.string("prompt_init_text")
+                try lm.addPromptTuning(virtualTokens: p, initTokens: text.isEmpty ? nil : tokenizer.encodeIDs(text, addSpecialTokens: true).map(Int.init), seed: seed)
+            }
+            ctx.log("\(method.rawValue) tuning with \(p) virtual tokens")
         }
-        let parameters = model.trainableParameters
+        var parameters = model.trainableParameters
+        if case .causal(let lm) = objective, let vt = lm.virtualTokens {
+            parameters.append(Parameter(name: "prompt_embeddings", value: vt.table, grad: vt.table.grad!, shape: [vt.count, vt.width]))
+        }
         let trainable = parameters.reduce(0) { $0 + $1.value.count }
         extra += [("trainable_params", trainable), ("total_params", totalParams)]
 
@@ -131,6 +149,11 @@ public enum FinetuneStage: BuiltinStage {
             }
             try model.saveWeights(directory: output)
             try ModelFolder.copyTokenizerFiles(from: modelDir, tokenizer: tokPath, to: output)
+        case .prefix, .prompt:
+            guard case .causal(let lm) = objective else { break }
+            let text = try ctx.string("prompt_init_text")
+            try lm.saveVirtualTokenAdapter(directory: output, baseModel: ModelFolder.projectRelative(modelDir),
+                                           initText: method == .prompt && !text.isEmpty ? text : nil, tokenizer: ModelFolder.projectRelative(tokPath))
         case .lora:
             let adapter = AdapterConfig(rank: r, alpha: alpha, dropout: dropout, rslora: rslora, targetModules: targets,
                                         baseModel: ModelFolder.projectRelative(modelDir),

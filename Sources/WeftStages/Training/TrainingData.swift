@@ -20,7 +20,7 @@ enum TrainingData {
 
     /// Causal-LM examples: each row rendered by `renderer` into segments, tokenised segment
     /// by segment (the first with the tokenizer's special tokens, e.g. BOS, as generation
-    /// sees a prompt), the end-of-sequence token appended to a completion when the template
+    /// sees a prompt, unless the model's own chat template renders them), the end-of-sequence token appended to a completion when the template
     /// has no end-of-turn marker of its own, then cut to `maxLength`.
     static func causal(_ rows: [Row], path: String, tokenizer: Tokenizer, renderer: SFTRenderer, eos: Int?, maxLength: Int,
                        threads: Int) throws -> [TrainingExample] {
@@ -32,7 +32,8 @@ enum TrainingData {
                 }
                 var ids: [Int] = [], mask: [UInt8] = []
                 for (k, (text, learn)) in segments.enumerated() {
-                    let part = tokenizer.encodeIDs(text, addSpecialTokens: k == 0).map(Int.init)
+                    // A model's own template writes its BOS text itself.
+                    let part = tokenizer.encodeIDs(text, addSpecialTokens: k == 0 && renderer.template != .model).map(Int.init)
                     ids += part
                     mask += [UInt8](repeating: learn ? 1 : 0, count: part.count)
                 }
