@@ -101,6 +101,7 @@ public enum BuiltinRegistry {
         EvaluateStage.name: EvaluateStage.self,
         FinetuneStage.name: FinetuneStage.self,
         PretrainStage.name: PretrainStage.self,
+        MergeStage.name: MergeStage.self,
     ]
 
     /// The catalog parsed from the manifests embedded at build time from `stages/*.yaml`.

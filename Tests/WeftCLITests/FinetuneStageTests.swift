@@ -31,7 +31,7 @@ struct FinetuneStageTests {
         return "stages:\n  sft:\n    uses: finetune\n    cpus: 2\n    with:\n" + with.map { "      \($0.0): \($0.1)\n" }.joined()
     }
 
-    @Test("LoRA SFT: the loss falls, a PEFT adapter with metrics and log is written, the evaluate stage finds the training completions likelier")
+    @Test("LoRA SFT: the loss falls, a PEFT adapter with metrics and log is written, the evaluate stage finds the training completions likelier; merge folds it in")
     func loraSFT() throws {
         let ws = try TestWorkspace()
         try ws.write("pipelines/p.yaml", Self.sft() + """
@@ -42,6 +42,12 @@ struct FinetuneStageTests {
               tuned:
                 uses: evaluate
                 with: {model: \(Self.llama), adapter: out/sft, data: \(Self.data("sft_train.jsonl")), output: eval-tuned, metrics: [perplexity]}
+              merge:
+                uses: merge
+                with: {model: \(Self.llama), adapter: out/sft, output: out/merged}
+              merged:
+                uses: evaluate
+                with: {model: out/merged, data: \(Self.data("sft_train.jsonl")), output: eval-merged, metrics: [perplexity]}
             """)
         let r = try ws.run("repro", timeout: 300)
         #expect(r.code == 0, "\(r)")
@@ -58,6 +64,9 @@ struct FinetuneStageTests {
         let base = Self.object(ws.read("eval-base/metrics.json"))["perplexity"] as? Double ?? 0
         let tuned = Self.object(ws.read("eval-tuned/metrics.json"))["perplexity"] as? Double ?? .infinity
         #expect(tuned < base * 0.8, "the adapter makes the completions it learnt likelier: perplexity base \(base), tuned \(tuned)")
+        let merged = Self.object(ws.read("eval-merged/metrics.json"))["perplexity"] as? Double ?? 0
+        #expect(abs(merged - tuned) / tuned < 1e-5, "the merged model scores as base + adapter: \(merged) vs \(tuned)")
+        #expect(Self.object(ws.read("out/merged/metrics.json"))["merged_modules"] as? Int == 14, "7 linear modules × 2 layers")
         let again = try ws.run("repro")
         #expect(again.ran.isEmpty, "\(again)")
     }
