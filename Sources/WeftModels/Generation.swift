@@ -74,47 +74,36 @@ protocol CachedDecoder: CausalLM {
     /// Floats per position in one layer's key (and value) cache.
     var kvWidth: Int { get }
     var maxPositions: Int { get }
-    /// Runs `tokens` (B rows of t tokens at `positions`, B·t of them) after `filled` cached
-    /// slots, appends their keys and values, and returns logits for each row's last token, [B, V].
-    func decode(tokens: [[Int]], positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer
+    /// Runs `tokens` (B rows of t tokens; with `lead` [P, C], P embedding rows in front of each
+    /// row's tokens; `positions` for all B·(P + t) rows) after `filled` cached slots, appends their
+    /// keys and values, and returns logits for each row's last token, [B, V].
+    func decode(tokens: [[Int]], lead: FloatBuffer?, positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer
 }
 
 extension CachedDecoder {
-    /// Generates up to `maxNewTokens` per prompt with a KV cache (prompts of different
-    /// lengths are left-padded and masked, positions count real tokens as transformers does).
-    /// Returns only the new tokens of each row, including a stop token when one ended the row.
-    func runGeneration(prompts: [[Int]], config g: GenerationConfig) throws -> [[Int]] {
+    /// Generates up to `maxNewTokens` per prompt with a KV cache: prompts left-padded and
+    /// masked, virtual tokens fed as peft does (see `GenerationStart`). Returns each row's new
+    /// tokens (with the stop token that ended it, if any); `observe` sees each step's logits [B, V].
+    func runGeneration(prompts: [[Int]], config g: GenerationConfig, observe: ((FloatBuffer) -> Void)? = nil) throws -> [[Int]] {
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw ModelError("every prompt needs at least one token") }
         for (r, p) in prompts.enumerated() {
             for (j, id) in p.enumerated() where id < 0 || id >= vocabSize {
                 throw ModelError("prompt token \(id) at [\(r), \(j)] is outside the vocabulary (0..<\(vocabSize))")
             }
         }
-        let b = prompts.count, t0 = prompts.map(\.count).max()!
-        let total = t0 + g.maxNewTokens
-        guard total <= maxPositions else {
-            throw ModelError("prompt (\(t0)) plus max new tokens (\(g.maxNewTokens)) exceed the model's \(maxPositions) positions")
-        }
-        let cache = KVCache(layers: layerCount, batch: b, capacity: total, width: kvWidth)
-        var keyMask = [[Int32]](repeating: [Int32](repeating: 1, count: total), count: b)
-        var nextPos = [Int](repeating: 0, count: b)
-        var step = [[Int]](repeating: [], count: b)
-        var positions: [Int] = []
-        for (r, p) in prompts.enumerated() {
-            let pad = t0 - p.count
-            for j in 0..<pad { keyMask[r][j] = 0 }
-            step[r] = [Int](repeating: 0, count: pad) + p
-            positions += (0..<t0).map { max(0, $0 - pad) }
-            nextPos[r] = p.count
-        }
+        let b = prompts.count
+        let start = try GenerationStart(virtualTokens, prompts: prompts, newTokens: g.maxNewTokens, layers: layerCount, width: kvWidth, maxPositions: maxPositions)
+        var step = start.tokens, positions = start.positions, nextPos = start.next, lead = start.lead
         var sampler = Sampler(g)
         var seen = prompts
         var out = [[Int]](repeating: [], count: b)
         var done = [Bool](repeating: false, count: b)
-        var filled = 0
+        var filled = start.filled
         while true {
-            let logits = decode(tokens: step, positions: positions, cache: cache, filled: filled, keyMask: keyMask)
-            filled += step[0].count
+            let logits = decode(tokens: step, lead: lead, positions: positions, cache: start.cache, filled: filled, keyMask: start.keyMask)
+            observe?(logits)
+            filled += (lead == nil ? 0 : start.leadRows) + step[0].count
+            lead = nil
             for r in 0..<b {
                 let tok = done[r] ? 0 : sampler.pick(logits.ptr + r * vocabSize, v: vocabSize, seen: seen[r])
                 if !done[r] {
@@ -126,7 +115,7 @@ extension CachedDecoder {
             }
             positions = nextPos
             for r in 0..<b { nextPos[r] += 1 }
-            if zip(out, done).allSatisfy({ $0.count >= g.maxNewTokens || $1 }) || filled >= total { break }
+            if zip(out, done).allSatisfy({ $0.count >= g.maxNewTokens || $1 }) || filled >= start.capacity { break }
         }
         return out
     }
@@ -138,14 +127,17 @@ extension LlamaModel: CachedDecoder {
     var kvWidth: Int { config.kvHeads * config.headDim }
     var maxPositions: Int { Int.max }
 
-    func decode(tokens: [[Int]], positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer {
+    func decode(tokens: [[Int]], lead: FloatBuffer?, positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer {
         let c = config
-        let b = tokens.count, t = tokens[0].count, n = b * t
         let C = c.hidden, H = c.heads, G = c.kvHeads, D = c.headDim, F = c.intermediate, V = c.vocabSize
+        let b = tokens.count, p = (lead?.count ?? 0) / C, t = p + tokens[0].count, n = b * t
         let rope = self.rope(positions: (positions.max() ?? 0) + 1)
         let scale = 1 / Float(D).squareRoot()
         var x = FloatBuffer(count: n * C)
-        for (r, id) in tokens.joined().enumerated() { (x.ptr + r * C).update(from: embed.ptr + id * C, count: C) }
+        for r in 0..<b {
+            if let lead { (x.ptr + r * t * C).update(from: lead.ptr, count: p * C) }
+            for (j, id) in tokens[r].enumerated() { (x.ptr + (r * t + p + j) * C).update(from: embed.ptr + id * C, count: C) }
+        }
         for (li, L) in layers.enumerated() {
             let h1 = FloatBuffer(count: n * C), rs = FloatBuffer(count: n)
             Kernels.rmsNorm(x.ptr, L.inputNorm.ptr, h1.ptr, rstd: rs.ptr, n: n, c: C, eps: c.rmsEps)
@@ -207,14 +199,17 @@ extension GPT2Model: CachedDecoder {
     var kvWidth: Int { config.hidden }
     var maxPositions: Int { config.positions }
 
-    func decode(tokens: [[Int]], positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer {
+    func decode(tokens: [[Int]], lead: FloatBuffer?, positions: [Int], cache: KVCache, filled: Int, keyMask: [[Int32]]) -> FloatBuffer {
         let c = config
-        let b = tokens.count, t = tokens[0].count, n = b * t
         let C = c.hidden, H = c.heads, D = C / H, F = c.inner, V = c.vocabSize
+        let b = tokens.count, p = (lead?.count ?? 0) / C, t = p + tokens[0].count, n = b * t
         let scale = 1 / Float(D).squareRoot()
         var x = FloatBuffer(count: n * C)
-        for (r, id) in tokens.joined().enumerated() {
-            for j in 0..<C { x.ptr[r * C + j] = wte.ptr[id * C + j] + wpe.ptr[positions[r] * C + j] }
+        for r in 0..<n {
+            let i = r % t
+            let e: UnsafeMutablePointer<Float>
+            if i < p, let lead { e = lead.ptr + i * C } else { e = wte.ptr + tokens[r / t][i - p] * C }
+            for j in 0..<C { x.ptr[r * C + j] = e[j] + wpe.ptr[positions[r] * C + j] }
         }
         let mean = FloatBuffer(count: n), rstd = FloatBuffer(count: n)
         for (li, L) in blocks.enumerated() {
@@ -272,18 +267,16 @@ extension CausalLM {
 extension CachedDecoder {
     func timeCachedGreedy(prompt: [Int], newTokens: Int) throws -> GenerationTiming {
         guard !prompt.isEmpty, prompt.allSatisfy({ (0..<vocabSize).contains($0) }) else { throw ModelError("prompt tokens must be in 0..<\(vocabSize)") }
-        let total = prompt.count + newTokens + 1
-        guard total <= maxPositions else { throw ModelError("prompt plus new tokens exceed the model's \(maxPositions) positions") }
-        let cache = KVCache(layers: layerCount, batch: 1, capacity: total, width: kvWidth)
-        let mask = [[Int32](repeating: 1, count: total)]
+        let s = try GenerationStart(virtualTokens, prompts: [prompt], newTokens: newTokens + 1, layers: layerCount, width: kvWidth,
+                                    maxPositions: maxPositions)
         func argmax(_ l: FloatBuffer) -> Int { (0..<vocabSize).max { l[$0] < l[$1] }! }
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var next = argmax(decode(tokens: [prompt], positions: Array(0..<prompt.count), cache: cache, filled: 0, keyMask: mask))
+        var next = argmax(decode(tokens: s.tokens, lead: s.lead, positions: s.positions, cache: s.cache, filled: s.filled, keyMask: s.keyMask))
         let t1 = DispatchTime.now().uptimeNanoseconds
         var tokens = [next]
+        let filled = s.filled + s.leadRows + prompt.count
         for i in 0..<newTokens {
-            let pos = prompt.count + i
-            next = argmax(decode(tokens: [[next]], positions: [pos], cache: cache, filled: pos, keyMask: mask))
+            next = argmax(decode(tokens: [[next]], lead: nil, positions: [s.next[0] + i], cache: s.cache, filled: filled + i, keyMask: s.keyMask))
             tokens.append(next)
         }
         let t2 = DispatchTime.now().uptimeNanoseconds

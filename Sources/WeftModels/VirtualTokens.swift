@@ -148,3 +148,82 @@ struct VirtualBatch {
     /// Logits [B, R, V] → the real tokens' logits [B, T, V].
     func realLogits(_ logits: FloatBuffer, v: Int) -> FloatBuffer { realRows(logits, c: v) }
 }
+
+/// How a batch of left-padded prompts starts generating with the model's virtual tokens in
+/// place, as peft 0.21.2's `generate` runs under transformers 5.23 (DynamicCache):
+/// - prefix tuning: the prefix keys and values fill cache slots 0..<P (always visible), and the
+///   real tokens sit at transformers' mask-derived positions (each row counts from its first real
+///   token) plus P — peft offsets `position_ids` by `num_virtual_tokens`;
+/// - prompt tuning: the first step feeds the P virtual embeddings, then the padded prompt; peft
+///   drops `position_ids`, so positions are `arange(P + T)` plus the cache length, padding included
+///   (a left-padded row's tokens start at P + its padding, unlike the plain model's);
+/// - neither: positions count real tokens from 0, as transformers' `generate` does.
+/// Cache slot j holds key j of every row; the mask has P ones in front, then 0 on each row's padding.
+struct GenerationStart {
+    let cache: KVCache
+    let keyMask: [[Int32]]
+    /// The first step's tokens, each row left-padded with 0 to T.
+    let tokens: [[Int]]
+    /// The first step's positions, B·(lead + T).
+    let positions: [Int]
+    /// Each row's position of the first new token.
+    let next: [Int]
+    /// Cache slots already filled (the prefix) before the first step.
+    let filled: Int
+    /// Prompt tuning's virtual embeddings [P, C], fed in front of the first step's tokens.
+    let lead: FloatBuffer?
+    /// P under prompt tuning, else 0: the rows `lead` adds to the first step.
+    let leadRows: Int
+    /// Cache slots (and positions) the whole generation may use.
+    let capacity: Int
+
+    init(_ vt: VirtualTokens?, prompts: [[Int]], newTokens: Int, layers: Int, width: Int, maxPositions: Int) throws {
+        let b = prompts.count, t0 = prompts.map(\.count).max() ?? 0
+        let p = vt?.count ?? 0
+        let prompt = vt?.method == .prompt, prefix = vt?.method == .prefix
+        capacity = p + t0 + newTokens
+        guard capacity <= maxPositions else {
+            let virtual = p > 0 ? " plus \(p) virtual tokens" : ""
+            throw ModelError("prompt (\(t0))\(virtual) plus max new tokens (\(newTokens)) exceed the model's \(maxPositions) positions; shorten the prompt or lower max new tokens")
+        }
+        cache = KVCache(layers: layers, batch: b, capacity: capacity, width: width)
+        var mask = [[Int32]](repeating: [Int32](repeating: 1, count: capacity), count: b)
+        var tokens: [[Int]] = [], positions: [Int] = [], next: [Int] = []
+        for (r, row) in prompts.enumerated() {
+            let pad = t0 - row.count
+            for j in 0..<pad { mask[r][p + j] = 0 }
+            tokens.append([Int](repeating: 0, count: pad) + row)
+            if prompt {
+                positions += Array(0..<(p + t0))
+                next.append(p + t0)
+            } else {
+                let offset = prefix ? p : 0
+                positions += (0..<t0).map { offset + max(0, $0 - pad) }
+                next.append(offset + row.count)
+            }
+        }
+        keyMask = mask
+        self.tokens = tokens
+        self.positions = positions
+        self.next = next
+        lead = prompt ? vt?.table : nil
+        leadRows = prompt ? p : 0
+        filled = prefix ? p : 0
+        if prefix, let vt { vt.fillPrefix(cache, w: width) }
+    }
+}
+
+extension VirtualTokens {
+    /// Copies prefix tuning's keys and values into cache slots 0..<P of every layer and row
+    /// (keys as stored: transformers rotates only the keys it computes).
+    func fillPrefix(_ cache: KVCache, w: Int) {
+        for l in cache.k.indices {
+            for r in cache.k[l].indices {
+                for p in 0..<count {
+                    (cache.k[l][r].ptr + p * w).update(from: table.ptr + offset(p, layer: l, slot: 0, w: w), count: w)
+                    (cache.v[l][r].ptr + p * w).update(from: table.ptr + offset(p, layer: l, slot: 1, w: w), count: w)
+                }
+            }
+        }
+    }
+}

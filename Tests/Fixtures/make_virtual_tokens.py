@@ -13,6 +13,16 @@ virtual/<model>-<prompt|prefix>/:
 The script also reloads every adapter with `peft.PeftModel.from_pretrained` and checks that it gives
 the same logits as the model it was saved from.
 
+Generation (second section): each saved adapter, loaded with `PeftModel.from_pretrained`, runs peft's
+greedy `generate` (DynamicCache) on two prompts of different lengths, left-padded with 0 as transformers
+pads, 8 new tokens (eos off, min_new_tokens 8), and virtual/<model>-<method>/generated.safetensors holds
+`prompts` [2, T] and `mask` [2, T] (int64, as fed), `generated` [2, 8] (int64, new tokens only) and
+`logits` [8, 2, V] (float32, each step's raw logits, `output_logits`). What peft does there (0.21.2 with
+transformers 5.23): prefix tuning puts the prefix in cache slots 0..P-1 and offsets transformers'
+mask-derived position ids (cumsum(mask) - 1) by P; prompt tuning feeds [P virtual embeddings, prompt
+embeddings] on the first step and drops position ids, so positions are arange(P + T) + cache length,
+padding included.
+
 Versions: torch 2.15.0, transformers 5.23.0, peft 0.21.2; float32 on the CPU, eager attention.
 Rerun: `python3 Tests/Fixtures/make_virtual_tokens.py` (from anywhere); outputs are committed and the
 Swift suite never needs Python.
@@ -70,3 +80,32 @@ def case(name, method, seed):
 for i, name in enumerate(["llama-tiny", "gpt2-tiny", "qwen2-tiny"]):
     for j, method in enumerate(["prompt", "prefix"]):
         case(name, method, seed=100 + 10 * i + j)
+
+
+# Generation: peft's greedy generate with each saved adapter on a left-padded batch of two prompts.
+GEN_PROMPTS = [[5, 17, 3], [9, 22, 31, 4, 8]]
+GEN_NEW = 8
+
+
+def generation(name, method):
+    folder = os.path.join(here, "virtual", f"{name}-{method}")
+    width = max(map(len, GEN_PROMPTS))
+    gids = torch.tensor([[0] * (width - len(p)) + p for p in GEN_PROMPTS])
+    gmask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in GEN_PROMPTS])
+    pm = PeftModel.from_pretrained(base(name), folder)
+    with torch.no_grad():
+        res = pm.generate(input_ids=gids, attention_mask=gmask, max_new_tokens=GEN_NEW, min_new_tokens=GEN_NEW, do_sample=False,
+                          pad_token_id=0, eos_token_id=None, output_logits=True, return_dict_in_generate=True)
+    assert torch.equal(res.sequences[:, :width], gids)
+    new = res.sequences[:, width:].contiguous()
+    logits = torch.stack(res.logits).contiguous()
+    assert new.shape == (2, GEN_NEW) and logits.shape[:2] == (GEN_NEW, 2)
+    assert torch.equal(logits.argmax(-1).T, new)
+    save_file({"prompts": gids.to(torch.int64), "mask": gmask.to(torch.int64), "generated": new.to(torch.int64),
+               "logits": logits.float()}, os.path.join(folder, "generated.safetensors"))
+    print(f"{name}-{method}: generated {new.tolist()}")
+
+
+for name in ["llama-tiny", "gpt2-tiny", "qwen2-tiny"]:
+    for method in ["prompt", "prefix"]:
+        generation(name, method)
