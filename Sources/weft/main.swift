@@ -42,7 +42,8 @@ struct Weft: ParsableCommand {
         abstract: "Declarative pipelines for fine-tuning language models: reruns only what changed, in parallel, cached.",
         subcommands: [Init.self, Repro.self, Status.self, Dag.self, Stages.self, CacheCommand.self, GC.self, Checkout.self,
                       Exp.self, ParamsCommand.self, MetricsCommand.self, PlotsCommand.self, Doctor.self, Bench.self,
-                      ModelCommand.self, Generate.self, TokenizeCommand.self, EvaluateCommand.self, BLASInfo.self, ExecStage.self])
+                      ModelCommand.self, Generate.self, TokenizeCommand.self, EvaluateCommand.self, BLASInfo.self, ExecStage.self,
+                      QuantizeCommand.self])
 }
 
 struct Init: ParsableCommand {
