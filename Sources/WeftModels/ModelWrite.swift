@@ -10,7 +10,7 @@ extension LinearModel {
     @discardableResult
     public func saveWeights(directory: String, maxShardBytes: Int = 5 << 30) throws -> [String] {
         var tensors: [SafetensorsTensor] = []
-        for w in weights { tensors.append(try SafetensorsTensor(name: externalName(w.name), Tensor(shape: w.shape, data: w.checkpointValues))) }
+        for w in fullWeights() { tensors.append(try SafetensorsTensor(name: externalName(w.name), Tensor(shape: w.shape, data: w.checkpointValues))) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         do { return try Safetensors.writeCheckpoint(tensors, metadata: ["format": "pt"], directory: directory, maxShardBytes: maxShardBytes) } catch {
             throw ModelError("\(directory): cannot write the model weights: \(error)")

@@ -23,12 +23,17 @@ struct ModelRun {
             if case .bert = eval.model { task = .classify } else if options.metrics.allSatisfy(\.needsModel) { task = .score } else { task = .generate }
         }
         // template: model reads the chat template beside the tokenizer (the model folder's by default).
-        let renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: false,
+        var renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: false,
                                        textField: try ctx.string("text_field"), tokenizerPath: try ctx.optionalString("tokenizer") ?? model + "/tokenizer.json")
+        renderer.pairFormat = try TextStageSupport.pairFormat(ctx)
         var rows: [Row] = []
         var reader = try RowReader(path: data, options: .init(format: nil, textField: try ctx.string("text_field"), threads: options.threads))
         defer { reader.close() }
-        while let batch = try reader.nextBatch() { rows += batch }
+        let limit = try ctx.int("limit")
+        while let batch = try reader.nextBatch() {
+            rows += batch
+            if limit > 0 && rows.count >= limit { rows.removeLast(rows.count - limit); break }
+        }
         guard !rows.isEmpty else { throw TextError.data(path: data, line: 0, message: "no rows to evaluate", hint: "the file is empty") }
         var set = PredictionSet(path: data)
         set.lines = rows.map(\.line)
@@ -71,6 +76,8 @@ struct ModelRun {
             g.temperature = Float(try ctx.double("temperature"))
             g.topK = try ctx.int("top_k")
             g.topP = Float(try ctx.double("top_p"))
+            g.repetitionPenalty = Float(try ctx.double("repetition_penalty"))
+            guard g.repetitionPenalty > 0 else { throw TextError.config(key: "repetition_penalty", message: "must be > 0 (1 = off)", hint: "") }
             g.seed = UInt64(truncatingIfNeeded: try ctx.int("seed"))
             // A model template renders its own BOS (as apply_chat_template + encode without special tokens).
             let chat = renderer.chatTemplate

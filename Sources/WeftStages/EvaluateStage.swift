@@ -12,6 +12,28 @@ import WeftText
 public enum EvaluateStage: BuiltinStage {
     public static let name = "evaluate"
 
+    /// The classification metrics of always predicting the most frequent true label (ties:
+    /// the label seen first), as `baseline_<metric>` entries: the floor a classifier has to beat.
+    static func majorityBaseline(_ set: PredictionSet, options: EvalOptions) throws -> [(String, EvalJSON)] {
+        guard set.hasLabels else {
+            throw TextError.config(key: "baseline", message: "the majority-class baseline needs classification labels", hint: "use it with classification metrics")
+        }
+        var counts: [Int32: Int] = [:]
+        var first: [Int32] = []
+        for c in set.truthCodes {
+            if counts[c] == nil { first.append(c) }
+            counts[c, default: 0] += 1
+        }
+        let top = first.max { counts[$0]! < counts[$1]! || (counts[$0]! == counts[$1]! && first.firstIndex(of: $0)! > first.firstIndex(of: $1)!) }!
+        let truths = (0..<set.count).map { set.label(at: $0) }
+        var baseline = set
+        baseline.setLabels(truths: truths, predictions: [ClassLabel](repeating: set.labelTable[Int(top)], count: set.count))
+        var opts = options
+        opts.metrics.removeAll { !$0.isClassification }
+        opts.bootstrap = nil
+        return try Evaluator.run(baseline, options: opts, perExample: false).flat.map { ("baseline_" + $0.0, $0.1) }
+    }
+
     public static func run(_ ctx: StageContext) throws {
         let start = Date()
         let output = try ctx.string("output")
@@ -67,6 +89,7 @@ public enum EvaluateStage: BuiltinStage {
             let result = options.metrics.isEmpty ? EvalResult() : try Evaluator.run(set, options: options, perExample: true)
             for w in result.warnings { ctx.log("evaluate: warning: " + w) }
             summary = (result.flat.isEmpty ? [("rows", .int(set.count))] : result.flat) + modelFlat
+            if try ctx.string("baseline") == "majority" { summary += try majorityBaseline(set, options: options) }
             // predictions.jsonl: the inputs of each row, then its per-example values.
             let writer = try AtomicWriter(path: tmp + "/predictions.jsonl")
             for i in 0..<set.count {

@@ -110,7 +110,7 @@ struct ModelEvaluation {
             let ids = encoded.map { $0 + [Int](repeating: pad, count: width - $0.count) }
             let mask = encoded.map { [Int](repeating: 1, count: $0.count) + [Int](repeating: 0, count: width - $0.count) }
             let logits = try bert.forward(ids: ids, mask: mask).logits!
-            let labels = bert.config.numLabels
+            let labels = bert.classifier!.outFeatures  // the head's size (an adapter's head may differ from config.json's num_labels)
             for r in 0..<encoded.count {
                 var best = 0
                 for j in 1..<labels where logits[r * labels + j] > logits[r * labels + best] { best = j }

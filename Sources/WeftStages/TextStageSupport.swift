@@ -26,6 +26,18 @@ enum TextStageSupport {
                              hint: "set text_field to the field that holds the text")
     }
 
+    /// `prompt_format`/`completion_format`: both set (rows become pairs built from their
+    /// fields), or both empty.
+    static func pairFormat(_ ctx: StageContext) throws -> (prompt: String, completion: String)? {
+        let p = try ctx.string("prompt_format"), c = try ctx.string("completion_format")
+        if p.isEmpty && c.isEmpty { return nil }
+        guard !p.isEmpty && !c.isEmpty else {
+            throw TextError.config(key: p.isEmpty ? "prompt_format" : "completion_format", message: "prompt_format and completion_format go together",
+                                   hint: "set both (e.g. \"define {word}:\" and \" {definition}\") or neither")
+        }
+        return (p, c)
+    }
+
     /// Writes a report/metrics object as sorted, indented JSON (deterministic bytes).
     static func writeJSON(_ object: [String: Any], to path: String) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeftText
 
 /// The `finetune` and `pretrain` built-ins through the engine: LoRA SFT and classification,
 /// full fine-tuning, determinism, resume after a kill, a full disk while checkpointing,
@@ -12,6 +13,14 @@ struct FinetuneStageTests {
 
     static func object(_ text: String?) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data((text ?? "").utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// The values of a safetensors file holding one F32 tensor (the header's length, the
+    /// header, then the data).
+    static func soleF32Tensor(_ b: [UInt8]) -> [Float] {
+        guard b.count >= 8 else { return [] }
+        let n = b[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        return stride(from: 8 + n, to: b.count - 3, by: 4).map { Float(bitPattern: b[$0..<$0 + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
     }
 
     /// Loss column of a train_log.csv.
@@ -99,6 +108,31 @@ struct FinetuneStageTests {
         #expect(m["trainable_params"] as? Int == 8 * (method == "prefix" ? 2 * 2 * 16 : 32), "the table only: \(m)")
     }
 
+    @Test("QLoRA: LoRA over an NF4 (or int8) base trains, reports the base's bytes per parameter; merge folds it into the dequantised weights and states the error", arguments: ["nf4", "int8"])
+    func qlora(quantize: String) throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipelines/p.yaml", Self.sft("method: qlora\nquantize: \(quantize)") + """
+
+              merge:
+                uses: merge
+                with: {model: \(Self.llama), adapter: out/sft, output: out/merged, base_quantization: \(quantize)}
+            """)
+        let r = try ws.run("repro", timeout: 300)
+        #expect(r.code == 0, "\(r)")
+        let m = Self.object(ws.read("out/sft/metrics.json"))
+        let bpp = m["quantized_bytes_per_param"] as? Double ?? 9
+        // NF4: 4 bits + double-quantised absmax ≈ 0.52; int8: 1 byte + a 4-byte absmax per row (rows of 32 here).
+        #expect(quantize == "nf4" ? bpp < 0.6 : bpp <= 1.0 + 4.0 / 32, "\(m)")
+        #expect(m["base_quantization"] as? String == quantize, "\(m)")
+        let losses = Self.losses(ws.read("out/sft/train_log.csv"))
+        let first: Double = losses.prefix(6).reduce(0, +), last: Double = losses.suffix(6).reduce(0, +)
+        #expect(last < first * 0.95, "\(losses)")
+        let merged = Self.object(ws.read("out/merged/metrics.json"))
+        let err = merged["max_abs_error"] as? Double ?? -1
+        #expect(err > 0 && err < 0.5 && merged["base_quantization"] as? String == quantize, "\(merged)")
+        #expect(ws.exists("out/merged/model.safetensors"))
+    }
+
     @Test("same inputs, seed and threads give byte-identical adapters; another seed does not")
     func determinism() throws {
         var bytes: [[UInt8]] = []
@@ -150,6 +184,42 @@ struct FinetuneStageTests {
         #expect((0...1).contains(e["accuracy"] as? Double ?? -1), "\(e)")
         let predicted = Set((ws.read("eval-cls/predictions.jsonl") ?? "").split(separator: "\n").compactMap { Self.object(String($0))["predicted"] as? String })
         #expect(!predicted.isEmpty && predicted.isSubset(of: ["definite", "indefinite", "other"]), "predictions use the adapter's label names: \(predicted)")
+    }
+
+    @Test("a trained head of another size than config.json's num_labels: evaluate predicts with the adapter's head, as model forward does")
+    func headSize() throws {
+        let ws = try TestWorkspace()
+        // Two classes, while the base's config.json says three.
+        let rows = try String(contentsOfFile: Self.data("cls_train.jsonl"), encoding: .utf8).split(separator: "\n").prefix(32).map { line -> String in
+            let o = Self.object(String(line))
+            return "{\"text\": \(jsonString(o["text"] as! String)), \"label\": \"\(o["label"] as! String == "indefinite" ? "yes" : "no")\"}\n"
+        }
+        try ws.write("two.jsonl", rows.joined())
+        try ws.write("pipelines/p.yaml", """
+            stages:
+              cls:
+                uses: finetune
+                with: {model: \(Self.bert), task: classification, train: two.jsonl, output: out/cls, max_steps: 3, lr: 0.01}
+              eval:
+                uses: evaluate
+                with: {model: \(Self.bert), adapter: out/cls, data: two.jsonl, output: eval, metrics: [accuracy]}
+            """)
+        let r = try ws.run("repro", timeout: 120)
+        #expect(r.code == 0, "\(r)")
+        let tokenizer = try Tokenizer(contentsOf: Self.bert + "/tokenizer.json").with(truncation: nil, padding: nil)
+        let texts = rows.map { Self.object($0)["text"] as! String }
+        let ids = texts.map { tokenizer.encodeIDs($0).map(Int.init) }
+        let width = ids.map(\.count).max()!
+        try ws.write("ids.json", "[" + ids.map { "[" + ($0 + [Int](repeating: 0, count: width - $0.count)).map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]")
+        try ws.write("mask.json", "[" + ids.map { "[" + ([Int](repeating: 1, count: $0.count) + [Int](repeating: 0, count: width - $0.count)).map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]")
+        let f = try ws.run("model", "forward", "--model", Self.bert, "--adapter", "out/cls", "--input-ids", "ids.json", "--attention-mask", "mask.json", "--out", "logits.safetensors")
+        #expect(f.code == 0, "\(f)")
+        let logits = Self.soleF32Tensor(ws.bytes("logits.safetensors") ?? [])
+        let names = (Self.object(ws.read("out/cls/label_map.json"))["labels"] as? [String]) ?? []
+        #expect(logits.count == rows.count * 2 && names == ["no", "yes"], "\(logits.count) \(names)")
+        let predicted = (ws.read("eval/predictions.jsonl") ?? "").split(separator: "\n").map { Self.object(String($0))["predicted"] as? String ?? "" }
+        let expected = (0..<rows.count).map { names[logits[2 * $0 + 1] > logits[2 * $0] ? 1 : 0] }
+        #expect(predicted == expected)
     }
 
     @Test("full fine-tuning writes a model folder weft loads; classification writes id2label into its config")

@@ -14,7 +14,7 @@ import WeftTrain
 public enum FinetuneStage: BuiltinStage {
     public static let name = "finetune"
 
-    enum Method: String { case lora, prefix, prompt, full }
+    enum Method: String { case lora, qlora, prefix, prompt, full }
     enum Task: String { case causalLM = "causal-lm", classification }
 
     /// LoRA targets PEFT chooses when none are given, by `model_type`.
@@ -62,8 +62,9 @@ public enum FinetuneStage: BuiltinStage {
             guard tokenizer.vocabSize <= lm.vocabSize else {
                 throw TextError.config(key: "tokenizer", message: "\(tokPath) has \(tokenizer.vocabSize) tokens but the model's vocabulary is \(lm.vocabSize)", hint: "use the tokenizer the model was trained with")
             }
-            let renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: try ctx.bool("train_on_inputs"),
+            var renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: try ctx.bool("train_on_inputs"),
                                            textField: textField, tokenizerPath: tokPath)
+            renderer.pairFormat = try TextStageSupport.pairFormat(ctx)
             let eos = (config["eos_token_id"] as? Int) ?? (config["eos_token_id"] as? [Int])?.first
             train = try TrainingData.causal(trainRows, path: trainPath, tokenizer: tokenizer, renderer: renderer, eos: eos, maxLength: maxLength, threads: threads)
             validation = try validationRows.map { try TrainingData.causal($0, path: validationPath!, tokenizer: tokenizer, renderer: renderer, eos: eos, maxLength: maxLength, threads: threads) }
@@ -107,7 +108,17 @@ public enum FinetuneStage: BuiltinStage {
         var targets: [String] = []
         let r = try ctx.int("r"), alpha = try ctx.double("alpha"), dropout = try ctx.double("dropout"), rslora = try ctx.bool("rslora")
         switch method {
-        case .lora:
+        case .lora, .qlora:
+            if method == .qlora {
+                let q: BaseQuantization = try ctx.string("quantize") == "int8" ? .int8 : .nf4(blocksize: 64, doubleQuant: true)
+                let report = try model.quantizeBase(q)
+                let memory = model.baseMemory()
+                ctx.log(String(format: "QLoRA base: %d layers, %d parameters as %@ (%.3f bytes/parameter; base resident %.1f MiB)",
+                               report.layers.count, report.parameters, q.name, report.bytesPerParameter,
+                               Double(memory.fp32Bytes + memory.quantizedBytes) / 1_048_576))
+                extra += [("base_quantization", q.name), ("quantized_params", report.parameters),
+                          ("quantized_bytes_per_param", report.bytesPerParameter), ("base_resident_mib", Double(memory.fp32Bytes + memory.quantizedBytes) / 1_048_576)]
+            }
             guard r >= 1 else { throw TextError.config(key: "r", message: "the LoRA rank must be at least 1, got \(r)", hint: "typical ranks are 4 to 64") }
             let given = try ctx.strings("target_modules")
             targets = given.isEmpty ? defaultTargets[modelType] ?? ["all-linear"] : given
@@ -154,7 +165,7 @@ public enum FinetuneStage: BuiltinStage {
             let text = try ctx.string("prompt_init_text")
             try lm.saveVirtualTokenAdapter(directory: output, baseModel: ModelFolder.projectRelative(modelDir),
                                            initText: method == .prompt && !text.isEmpty ? text : nil, tokenizer: ModelFolder.projectRelative(tokPath))
-        case .lora:
+        case .lora, .qlora:
             let adapter = AdapterConfig(rank: r, alpha: alpha, dropout: dropout, rslora: rslora, targetModules: targets,
                                         baseModel: ModelFolder.projectRelative(modelDir),
                                         taskType: task == .classification ? "SEQ_CLS" : "CAUSAL_LM", modulesToSave: modulesToSave)

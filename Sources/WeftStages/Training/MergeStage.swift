@@ -22,8 +22,16 @@ public enum MergeStage: BuiltinStage {
                                    hint: "prompt and prefix tuning stay adapters (load them with the base model)")
         }
         let model = try AnyModel.load(directory: modelDir, adapter: adapterDir).linearModel
+        // A QLoRA adapter was trained against the dequantised base: merge into those weights.
+        var report: QuantizationReport? = nil
+        switch try ctx.string("base_quantization") {
+        case "nf4": report = try model.quantizeBase(.nf4(blocksize: 64, doubleQuant: true))
+        case "int8": report = try model.quantizeBase(.int8)
+        default: break
+        }
         let merged = model.linears.filter { $0.lora != nil }
         for l in merged { l.merge() }
+        model.dequantizeBase()
         let tmp = try TextStageSupport.temporaryFolder(for: output)
         do {
             var labels: [String]? = nil
@@ -35,7 +43,14 @@ public enum MergeStage: BuiltinStage {
             try model.saveWeights(directory: tmp)
             let tok = modelDir + "/tokenizer.json"
             if FileManager.default.fileExists(atPath: tok) { try ModelFolder.copyTokenizerFiles(from: modelDir, tokenizer: tok, to: tmp) }
-            try TextStageSupport.writeJSON(["merged_modules": merged.count, "parameters": model.weights.reduce(0) { $0 + $1.buffer.count }], to: tmp + "/metrics.json")
+            var metrics: [String: Any] = ["merged_modules": merged.count, "parameters": model.fullWeights().reduce(0) { $0 + $1.buffer.count }]
+            if let report {
+                // What storing the base quantised changed: the merged weights are dequant(W) + scale·B·A.
+                metrics["base_quantization"] = try ctx.string("base_quantization")
+                metrics["max_abs_error"] = Double(report.maxAbsError)
+                ctx.log("merge: the \(report.parameters) quantised base parameters differ from the original by at most \(report.maxAbsError)")
+            }
+            try TextStageSupport.writeJSON(metrics, to: tmp + "/metrics.json")
             try TextStageSupport.replaceFolder(output, with: tmp)
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)

@@ -41,6 +41,9 @@ struct TrainingSettings {
         trainer.seed = UInt64(truncatingIfNeeded: try ctx.int("seed"))
         keepCheckpoints = try positive("keep_checkpoints", min: 0)
         gradientCheckpointing = try ctx.bool("gradient_checkpointing")
+        // Load OpenBLAS now: it sets the thread count from OPENBLAS_NUM_THREADS (the stage's
+        // cpus), which `threads` then overrides, and the log reports the real value.
+        try BLAS.load()
         let threads = try positive("threads", min: 0)
         if threads > 0 { BLAS.threads = threads }
     }

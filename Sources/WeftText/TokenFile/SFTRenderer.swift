@@ -19,6 +19,10 @@ public struct SFTRenderer: Sendable {
     public let textField: String
     /// The model's template, for `template == .model`.
     public let chatTemplate: ChatTemplate?
+    /// When set, every row is a pair whose prompt and completion are these formats with
+    /// `{field}` replaced by the row's field (`{{` and `}}` are literal braces), e.g.
+    /// `("define {word}:", " {definition}")`.
+    public var pairFormat: (prompt: String, completion: String)?
 
     public init(template: Template, trainOnInputs: Bool, textField: String, chatTemplate: ChatTemplate? = nil) {
         self.template = template
@@ -86,9 +90,15 @@ public struct SFTRenderer: Sendable {
             }
             return (.chat, out)
         }
-        if row.has("prompt") || row.has("completion") {
-            guard let p = row.string("prompt"), let c = row.string("completion") else {
-                throw fail("a pair row needs string 'prompt' and 'completion'", "")
+        if pairFormat != nil || row.has("prompt") || row.has("completion") {
+            let (p, c): (String, String)
+            if let f = pairFormat {
+                (p, c) = (try Self.fill(f.prompt, row, path: path), try Self.fill(f.completion, row, path: path))
+            } else {
+                guard let rp = row.string("prompt"), let rc = row.string("completion") else {
+                    throw fail("a pair row needs string 'prompt' and 'completion'", "")
+                }
+                (p, c) = (rp, rc)
             }
             switch template {
             case .none: return (.pair, [(p, trainOnInputs), (c, true)])
@@ -138,21 +148,65 @@ public struct SFTRenderer: Sendable {
             let prompt = messages.map { "<|im_start|>\($0.0)\n\($0.1)<|im_end|>\n" }.joined() + "<|im_start|>assistant\n"
             return (prompt, reference)
         }
-        if row.has("prompt") {
-            guard let p = row.string("prompt") else { throw fail("'prompt' must be a string", "") }
-            if row.has("completion"), row.string("completion") == nil { throw fail("'completion' must be a string", "") }
+        if pairFormat != nil || row.has("prompt") {
+            let p: String, completion: String?
+            if let f = pairFormat {
+                (p, completion) = (try Self.fill(f.prompt, row, path: path), try Self.fill(f.completion, row, path: path))
+            } else {
+                guard let rp = row.string("prompt") else { throw fail("'prompt' must be a string", "") }
+                if row.has("completion"), row.string("completion") == nil { throw fail("'completion' must be a string", "") }
+                (p, completion) = (rp, row.string("completion"))
+            }
             let rendered: String
             switch template {
             case .none: rendered = p
             case .chatml: rendered = "<|im_start|>user\n\(p)<|im_end|>\n<|im_start|>assistant\n"
             case .model: rendered = try modelPrompt([.message(role: "user", content: p)], row, path: path)
             }
-            return (rendered, row.string("completion"))
+            return (rendered, completion)
         }
         guard let t = row.string(textField) else {
             throw fail("row has no string 'prompt', 'messages' or '\(textField)'", "write evaluation rows as prompt/completion or messages")
         }
         return (t, nil)
+    }
+
+    /// `format` with each `{field}` replaced by the row's value of that field (a string, or a
+    /// number or boolean as written); `{{`/`}}` are literal braces.
+    static func fill(_ format: String, _ row: Row, path: String) throws -> String {
+        var out = "", name = "", inField = false
+        var chars = format.makeIterator()
+        var pending: Character? = nil
+        while let c = pending ?? chars.next() {
+            pending = nil
+            if inField {
+                if c == "}" {
+                    guard let v = row.string(name) ?? row.scalarText(name) else {
+                        throw TextError.data(path: path, line: row.line, message: "the row has no field '\(name)' for the prompt/completion format",
+                                             hint: "fields: " + row.keys.joined(separator: ", "))
+                    }
+                    out += v
+                    inField = false
+                    name = ""
+                } else {
+                    name.append(c)
+                }
+                continue
+            }
+            if c == "{" || c == "}" {
+                let next = chars.next()
+                if next == c { out.append(c); continue }
+                guard c == "{" else {
+                    throw TextError.config(key: "prompt_format", message: "unmatched '}' in \"\(format)\"", hint: "write }} for a literal brace")
+                }
+                inField = true
+                pending = next
+                continue
+            }
+            out.append(c)
+        }
+        if inField { throw TextError.config(key: "prompt_format", message: "unclosed '{' in \"\(format)\"", hint: "write {{ for a literal brace") }
+        return out
     }
 
     /// Messages rendered with the model template and `add_generation_prompt=true`.
