@@ -68,7 +68,7 @@ struct FinetuneStageTests {
         for key in ["train_loss", "eval_loss", "tokens_per_s", "peak_rss_mib", "trainable_params"] { #expect(m[key] != nil, "\(key) in \(m)") }
         let cfg = Self.object(ws.read("out/sft/adapter_config.json"))
         #expect(cfg["peft_type"] as? String == "LORA" && cfg["r"] as? Int == 8 && cfg["task_type"] as? String == "CAUSAL_LM", "\(cfg)")
-        #expect(cfg["target_modules"] as? [String] == ["all-linear"] && cfg["base_model_name_or_path"] as? String == Self.llama, "\(cfg)")
+        #expect(cfg["target_modules"] as? [String] == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"] && cfg["base_model_name_or_path"] as? String == Self.llama, "\(cfg)")
         #expect(ws.files(under: "out/sft").allSatisfy { !$0.contains("checkpoint") }, "\(ws.files(under: "out/sft"))")
         let base = Self.object(ws.read("eval-base/metrics.json"))["perplexity"] as? Double ?? 0
         let tuned = Self.object(ws.read("eval-tuned/metrics.json"))["perplexity"] as? Double ?? .infinity

@@ -105,7 +105,7 @@ public enum FinetuneStage: BuiltinStage {
             }
             model.setTrainable { name in modulesToSave.contains { name == $0 || name.hasPrefix($0 + ".") } }
         }
-        var targets: [String] = []
+        var targets: [String] = [], adapterTargets: [String] = []
         let r = try ctx.int("r"), alpha = try ctx.double("alpha"), dropout = try ctx.double("dropout"), rslora = try ctx.bool("rslora")
         switch method {
         case .lora, .qlora:
@@ -123,6 +123,9 @@ public enum FinetuneStage: BuiltinStage {
             let given = try ctx.strings("target_modules")
             targets = given.isEmpty ? defaultTargets[modelType] ?? ["all-linear"] : given
             let chosen = try model.addLoRA(targets: LoRATargets(targets), rank: r, alpha: alpha, rslora: rslora, dropout: dropout, seed: seed)
+            // The adapter names the modules it adapts, as PEFT saves a resolved `all-linear`
+            // (PEFT accepts that value only as a string, never inside a list).
+            adapterTargets = Set(chosen.map { String($0.split(separator: ".").last ?? "") }).sorted()
             ctx.log("LoRA r=\(r) alpha=\(alpha)\(rslora ? " (rsLoRA)" : "") on \(chosen.count) modules (\(targets.joined(separator: ", ")))")
         case .full:
             model.setTrainable { _ in true }
@@ -166,7 +169,7 @@ public enum FinetuneStage: BuiltinStage {
             try lm.saveVirtualTokenAdapter(directory: output, baseModel: ModelFolder.projectRelative(modelDir),
                                            initText: method == .prompt && !text.isEmpty ? text : nil, tokenizer: ModelFolder.projectRelative(tokPath))
         case .lora, .qlora:
-            let adapter = AdapterConfig(rank: r, alpha: alpha, dropout: dropout, rslora: rslora, targetModules: targets,
+            let adapter = AdapterConfig(rank: r, alpha: alpha, dropout: dropout, rslora: rslora, targetModules: adapterTargets,
                                         baseModel: ModelFolder.projectRelative(modelDir),
                                         taskType: task == .classification ? "SEQ_CLS" : "CAUSAL_LM", modulesToSave: modulesToSave)
             try model.saveAdapter(directory: output, config: adapter)
