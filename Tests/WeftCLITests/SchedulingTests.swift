@@ -29,7 +29,6 @@ struct SchedulingTests {
         let r = try ws.run("repro", "-j", "4")
         #expect(r.code == 0, "\(r)")
         #expect(Set(r.ran) == Set(names))
-        #expect(r.seconds < 2.5, "took \(r.seconds) s")
         let spans = try names.map { try Self.interval(ws, $0) }
         let latestStart = spans.map(\.0).max()!, earliestEnd = spans.map(\.1).min()!
         #expect(latestStart < earliestEnd, "the four stages never all ran at once: \(spans)")
@@ -61,7 +60,9 @@ struct SchedulingTests {
         try ws2.write("pipelines/x.yaml", "stages:\n" + Self.timedStage("big") + Self.timedStage("small"))
         let r2 = try ws2.run("repro", "-j", "2")
         #expect(r2.code == 0, "\(r2)")
-        #expect(r2.seconds < 1.9, "took \(r2.seconds) s")
+        // Judged by the stages' own start/end times, not wall time, which a loaded machine stretches.
+        let c = try Self.interval(ws2, "big"), d = try Self.interval(ws2, "small")
+        #expect(c.0 < d.1 && d.0 < c.1, "big \(c) and small \(d) should overlap")
     }
 
     @Test("-j 1 runs stages one at a time, in file order")
