@@ -40,17 +40,24 @@ struct FinetuneStageTests {
         return "stages:\n  sft:\n    uses: finetune\n    cpus: 2\n    with:\n" + with.map { "      \($0.0): \($0.1)\n" }.joined()
     }
 
+    /// Two evaluate stages: the base's and the base + out/sft adapter's perplexity on the training completions.
+    static var perplexityStages: String {
+        """
+
+          base:
+            uses: evaluate
+            with: {model: \(llama), data: \(data("sft_train.jsonl")), output: eval-base, metrics: [perplexity]}
+          tuned:
+            uses: evaluate
+            with: {model: \(llama), adapter: out/sft, data: \(data("sft_train.jsonl")), output: eval-tuned, metrics: [perplexity]}
+
+        """
+    }
+
     @Test("LoRA SFT: the loss falls, a PEFT adapter with metrics and log is written, the evaluate stage finds the training completions likelier; merge folds it in")
     func loraSFT() throws {
         let ws = try TestWorkspace()
-        try ws.write("pipelines/p.yaml", Self.sft() + """
-
-              base:
-                uses: evaluate
-                with: {model: \(Self.llama), data: \(Self.data("sft_train.jsonl")), output: eval-base, metrics: [perplexity]}
-              tuned:
-                uses: evaluate
-                with: {model: \(Self.llama), adapter: out/sft, data: \(Self.data("sft_train.jsonl")), output: eval-tuned, metrics: [perplexity]}
+        try ws.write("pipelines/p.yaml", Self.sft() + Self.perplexityStages + """
               merge:
                 uses: merge
                 with: {model: \(Self.llama), adapter: out/sft, output: out/merged}
@@ -84,15 +91,7 @@ struct FinetuneStageTests {
     func virtualTokens(method: String) throws {
         let ws = try TestWorkspace()
         let extra = "method: \(method)\nnum_virtual_tokens: 8\nlr: 0.03" + (method == "prompt" ? "\nprompt_init_text: define the word" : "")
-        try ws.write("pipelines/p.yaml", Self.sft(extra) + """
-
-              base:
-                uses: evaluate
-                with: {model: \(Self.llama), data: \(Self.data("sft_train.jsonl")), output: eval-base, metrics: [perplexity]}
-              tuned:
-                uses: evaluate
-                with: {model: \(Self.llama), adapter: out/sft, data: \(Self.data("sft_train.jsonl")), output: eval-tuned, metrics: [perplexity]}
-            """)
+        try ws.write("pipelines/p.yaml", Self.sft(extra) + Self.perplexityStages)
         let r = try ws.run("repro", timeout: 300)
         #expect(r.code == 0, "\(r)")
         let cfg = Self.object(ws.read("out/sft/adapter_config.json"))
