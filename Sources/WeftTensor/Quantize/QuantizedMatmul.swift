@@ -93,72 +93,68 @@ enum NF4Kernel {
     }
 }
 
-/// Matrix products with a quantised weight, dequantised tile by tile into a small scratch buffer
-/// and handed to `BLAS.gemm`: the full fp32 matrix never exists. Each core takes its own share of
-/// the tiles (dequantisation and product), OpenBLAS single-threaded inside.
+/// Matrix products with a quantised weight, dequantised tile by tile into a scratch buffer and
+/// handed to `BLAS.gemm`: the full fp32 matrix never exists. Tiles go one after another; each is
+/// dequantised by all cores (disjoint rows) and its product is split over the cores by
+/// `BLAS.gemm` as an fp32 product is. (Giving each core its own tiles instead made every core
+/// pack the whole of x for its own product: QLoRA ran at 0.66× of fp32 LoRA that way.)
 public enum QuantizedMatmul {
-    /// Scratch values per tile and core (R·I for the forward, R·S for the backward): 128 K floats =
-    /// 512 KiB. Dequantising costs under 1% of the product (0.15 ms for a 688×256 NF4 weight vs
+    /// Scratch values per tile and core (the tile holds `cores` × this): 128 K floats = 512 KiB a
+    /// core. Dequantising costs under 1% of the product (0.15 ms for a 688×256 NF4 weight vs
     /// ~28 ms for its 2048-row product on one core), so the tile is sized for the product: wide
-    /// enough that OpenBLAS's per-call packing of x is amortised (16 K-float tiles ran the
-    /// 2048×1536→576 forward ~1.5-2× slower), small enough to stay in L2.
+    /// enough that OpenBLAS's packing of x is amortised, small enough to stay in cache.
     nonisolated(unsafe) public static var tileElements = 1 << 17
     /// Fewest rows of W per tile (with the default tile size), so very wide layers still get
     /// products OpenBLAS runs well.
     static let minTileRows = 64
 
-    /// y[N,O] = x[N,I]·Wᵀ (+ b[O]); `tile` overrides `tileElements`.
+    /// Rows of W per tile for rows of `width` values; `tile` overrides the element budget.
+    static func rowsPerTile(width: Int, rows: Int, tile: Int?) -> Int {
+        let budget = tile ?? tileElements * max(1, BLAS.parallelism.value)
+        return max(1, min(rows, max(tile == nil ? minTileRows : 1, budget / max(width, 1))))
+    }
+
+    /// Dequantises rows `r..<r+rows` of W (all columns) into `tile`, the rows shared out over the cores.
+    static func dequantize(_ w: QuantizedWeight, rows r: Int, count rows: Int, width: Int, into tile: UnsafeMutablePointer<Float>) {
+        let cores = max(1, min(BLAS.parallelism.value, rows / 16))
+        let task = UncheckedSendable(tile)
+        DispatchQueue.concurrentPerform(iterations: cores) { c in
+            let lo = rows * c / cores, hi = rows * (c + 1) / cores
+            guard lo < hi else { return }
+            w.dequantize(rows: (r + lo)..<(r + hi), cols: 0..<width, into: task.value + lo * width, ld: width)
+        }
+    }
+
+    /// y[N,O] = x[N,I]·Wᵀ (+ b[O]); `tile` overrides the tile's element budget.
     public static func forward(_ x: UnsafePointer<Float>, _ w: QuantizedWeight, _ b: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, n: Int, i: Int, o: Int, tile: Int? = nil) {
-        let tileElements = tile ?? Self.tileElements
-        let cores = max(1, min(BLAS.parallelism.value, o / 8))
-        let rowsPerTile = max(tile == nil ? minTileRows : 1, min(o, tileElements / max(i, 1)))
-        let task = UncheckedSendable((x, y))
-        BLAS.withThreads(1) {
-            DispatchQueue.concurrentPerform(iterations: cores) { c in
-                let (x, y) = task.value
-                let lo = o * c / cores, hi = o * (c + 1) / cores
-                guard lo < hi else { return }
-                let tile = UnsafeMutablePointer<Float>.allocate(capacity: min(rowsPerTile, hi - lo) * i)
-                defer { tile.deallocate() }
-                var r = lo
-                while r < hi {
-                    let rows = min(rowsPerTile, hi - r)
-                    w.dequantize(rows: r..<(r + rows), cols: 0..<i, into: tile, ld: i)
-                    BLAS.gemm(x, tile, y + r, m: n, n: rows, k: i, transB: true, ldc: o)
-                    r += rows
-                }
-            }
+        let per = rowsPerTile(width: i, rows: o, tile: tile)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: per * i)
+        defer { scratch.deallocate() }
+        var r = 0
+        while r < o {
+            let rows = min(per, o - r)
+            dequantize(w, rows: r, count: rows, width: i, into: scratch)
+            BLAS.gemm(x, scratch, y + r, m: n, n: rows, k: i, transB: true, ldc: o)
+            r += rows
         }
         guard let b else { return }
         for r in 0..<n { let row = y + r * o; for j in 0..<o { row[j] += b[j] } }
     }
 
-    /// dx[N,I] = dy[N,O]·W, or dx += dy·W with `accumulate` (`tile` overrides `tileElements`). Each core owns a stripe of dx's
-    /// columns and walks W's rows through it tile by tile, so no two cores write the same value.
+    /// dx[N,I] = dy[N,O]·W, or dx += dy·W with `accumulate` (`tile` overrides the tile's element
+    /// budget): W's rows in tiles, each tile's product added into dx.
     public static func backwardInput(_ dy: UnsafePointer<Float>, _ w: QuantizedWeight, _ dx: UnsafeMutablePointer<Float>,
                                      n: Int, i: Int, o: Int, accumulate: Bool, tile: Int? = nil) {
-        let tileElements = tile ?? Self.tileElements
-        let cores = max(1, min(BLAS.parallelism.value, i / 8))
-        let task = UncheckedSendable((dy, dx))
-        BLAS.withThreads(1) {
-            DispatchQueue.concurrentPerform(iterations: cores) { c in
-                let (dy, dx) = task.value
-                let lo = i * c / cores, hi = i * (c + 1) / cores
-                guard lo < hi else { return }
-                let width = hi - lo
-                let rowsPerTile = max(tile == nil ? minTileRows : 1, min(o, tileElements / width))
-                let tile = UnsafeMutablePointer<Float>.allocate(capacity: rowsPerTile * width)
-                defer { tile.deallocate() }
-                var r = 0
-                while r < o {
-                    let rows = min(rowsPerTile, o - r)
-                    w.dequantize(rows: r..<(r + rows), cols: lo..<hi, into: tile, ld: width)
-                    BLAS.gemm(dy + r, tile, dx + lo, m: n, n: width, k: rows, beta: (r == 0 && !accumulate) ? 0 : 1,
-                              lda: o, ldb: width, ldc: i)
-                    r += rows
-                }
-            }
+        let per = rowsPerTile(width: i, rows: o, tile: tile)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: per * i)
+        defer { scratch.deallocate() }
+        var r = 0
+        while r < o {
+            let rows = min(per, o - r)
+            dequantize(w, rows: r, count: rows, width: i, into: scratch)
+            BLAS.gemm(dy + r, scratch, dx, m: n, n: i, k: rows, beta: (r == 0 && !accumulate) ? 0 : 1, lda: o, ldb: i, ldc: i)
+            r += rows
         }
     }
 }
