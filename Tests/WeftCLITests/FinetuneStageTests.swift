@@ -132,6 +132,27 @@ struct FinetuneStageTests {
         #expect(ws.exists("out/merged/model.safetensors"))
     }
 
+    @Test("on a terminal, weft repro's live status line carries the training bar (step/total, loss, tokens/s, ETA)",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func progressBar() throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipelines/p.yaml", Self.sft("max_steps: 12\nbatch_size: 4"))
+        // util-linux `script` gives weft a pseudo-terminal.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-q", "-c", weftExecutable + " repro", ws.path("tty.log")]
+        p.currentDirectoryURL = URL(fileURLWithPath: ws.root)
+        p.environment = ProcessInfo.processInfo.environment.merging(["TERM": "xterm"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let screen = (ws.read("tty.log") ?? "").replacingOccurrences(of: "\r", with: "\n")
+        let bars = screen.split(separator: "\n").filter { $0.contains("running: sft █") || $0.contains("running: sft ·") }
+        #expect(bars.contains { $0.contains("/12 loss ") && $0.contains("tok/s ETA ") }, "\(screen.suffix(600))")
+        #expect(!ws.files(under: ".weft/tmp").contains { $0.hasSuffix(".progress") }, "the progress file goes with the stage")
+    }
+
     @Test("same inputs, seed and threads give byte-identical adapters; another seed does not")
     func determinism() throws {
         var bytes: [[UInt8]] = []

@@ -261,9 +261,19 @@ public final class Executor: @unchecked Sendable {
         }
     }
 
+    /// Where a built-in stage writes its one-line progress while the console shows a live status.
+    func progressPath(_ stageID: String) -> String {
+        ws.weftDir + "/tmp/" + stageID.replacingOccurrences(of: "/", with: "_") + ".progress"
+    }
+
     private func drawStatus(total: Int) {
         cond.lock()
-        let names = running.keys.sorted().map { ws.project.stages[$0].id }
+        // A built-in stage may report its progress (a training bar) in its progress file.
+        let names = running.keys.sorted().map { i -> String in
+            let id = ws.project.stages[i].id
+            guard let p = try? String(contentsOfFile: progressPath(id), encoding: .utf8), !p.isEmpty else { return id }
+            return id + " " + p.trimmingCharacters(in: .newlines)
+        }
         let done = outcome.values.filter { $0 == .ran || $0 == .restored }.count
         let skipped = outcome.values.filter { $0 == .skipped || $0 == .frozen }.count
         cond.unlock()
@@ -374,6 +384,10 @@ public final class Executor: @unchecked Sendable {
             let note = "> blas: OPENBLAS_CORETYPE=\(core ?? "(unset)") (\(source)), \(threads) thread(s)\n"
             _ = note.withCString { Glibc.write(logFD, $0, strlen($0)) }
         }
+        if case .builtin = stage.command, console.isTTY {
+            env["WEFT_PROGRESS_FILE"] = progressPath(stage.id)
+        }
+        defer { try? FS.remove(progressPath(stage.id)) }
         for (k, v) in stage.env { env[k] = v }
         env["WEFT_STAGE"] = stage.id
         env["WEFT_ROOT"] = ws.root

@@ -165,13 +165,17 @@ struct TrainingRun {
     }
 }
 
-/// Training progress: a bar redrawn in place on a terminal (step/total, loss, tokens/s,
-/// ETA), otherwise a plain line about every 5% of the run or 30 seconds.
+/// Training progress: a bar (step/total, loss, tokens/s, ETA) redrawn in place when the
+/// stage's output is a terminal, or handed to the engine's live status line through
+/// `WEFT_PROGRESS_FILE` (set by `weft repro` on a terminal); besides, a plain line about every
+/// 5% of the run or 30 seconds for the log.
 struct Progress {
     let total: Int
     let start: Int
     let log: @Sendable (String) -> Void
     let terminal = isatty(STDOUT_FILENO) == 1
+    let progressFile = ProcessInfo.processInfo.environment["WEFT_PROGRESS_FILE"]
+    var lastBar = Date.distantPast
     let began = Date()
     var lastLine = Date.distantPast
     var lastStep = 0
@@ -192,13 +196,19 @@ struct Progress {
         let eta = Int(perStep * Double(total - s.step))
         let etaText = String(format: "%d:%02d", eta / 60, eta % 60)
         let evalText = s.evalLoss.map { String(format: " eval %.4f", $0) } ?? ""
+        let width = 20, filled = total > 0 ? width * s.step / total : width
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let text = String(format: "%@ %d/%d loss %.4f%@ %.0f tok/s ETA %@", bar, s.step, total, s.loss, evalText, rate, etaText)
         if terminal {
-            let width = 24, filled = total > 0 ? width * s.step / total : width
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let text = String(format: "\r%@ %d/%d loss %.4f%@ %.0f tok/s ETA %@ ", bar, s.step, total, s.loss, evalText, rate, etaText)
-            FileHandle.standardOutput.write(Data(text.utf8))
+            FileHandle.standardOutput.write(Data(("\r" + text + " ").utf8))
             if s.evalLoss != nil { FileHandle.standardOutput.write(Data("\n".utf8)) }
             return
+        }
+        if let progressFile, s.step == total || Date().timeIntervalSince(lastBar) >= 0.2 {
+            // Written whole and renamed, so the engine never reads half a line.
+            let tmp = progressFile + ".tmp"
+            if FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) { _ = rename(tmp, progressFile) }
+            lastBar = Date()
         }
         let every = max(1, total / 20)
         if s.step == total || s.evalLoss != nil || s.step - lastStep >= every || Date().timeIntervalSince(lastLine) >= 30 {
