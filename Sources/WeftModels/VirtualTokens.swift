@@ -87,13 +87,30 @@ struct VirtualBatch {
         lead = vt?.method == .prompt ? p : 0
         prefix = vt?.method == .prefix ? p : 0
         let front = [Int32](repeating: 1, count: lead + prefix)
-        keyMask = (0..<b).flatMap { r in front + ids[r].indices.map { j in Int32((mask?[r][j] ?? 1) == 0 ? 0 : 1) } }
+        // Mask values above 1 number the segments of packed sequences (attention stays within a
+        // segment, positions restart at each); 0 is padding.
+        keyMask = (0..<b).flatMap { r in front + ids[r].indices.map { j in Int32(clamping: max(0, mask?[r][j] ?? 1)) } }
+        var starts: [Int]? = nil
+        if let mask, mask.contains(where: { $0.contains { $0 > 1 } }) {
+            starts = mask.flatMap { row -> [Int] in
+                var out = [Int](repeating: 0, count: row.count)
+                for j in row.indices { out[j] = j > 0 && row[j - 1] == row[j] ? out[j - 1] : j }
+                return out
+            }
+        }
+        segmentStart = starts
         let ignore = [Int](repeating: Kernels.ignoreIndex, count: lead)
         self.labels = labels.map { $0.map { ignore + $0 } }
     }
 
-    /// The position of layer row `r` (0..<B·R).
-    func position(_ r: Int) -> Int { prefix + r % rows }
+    /// For packed sequences: the index in its row where each token's segment starts, [B·T].
+    let segmentStart: [Int]?
+
+    /// The position of layer row `r` (0..<B·R): counted from its segment's start when packed.
+    func position(_ r: Int) -> Int {
+        guard let segmentStart else { return prefix + r % rows }
+        return r % rows - segmentStart[r]
+    }
 
     /// The layer row of real token `j` of sequence `bi`.
     func row(_ bi: Int, _ j: Int) -> Int { bi * rows + lead + j }

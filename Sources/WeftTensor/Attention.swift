@@ -80,14 +80,19 @@ public enum Attention {
 
     /// Softmax of one row of scores over the keys query `row` may see; masked keys get
     /// probability 0 (their exp is never taken). A fully masked row becomes uniform.
+    ///
+    /// `keyMask` values other than 0 and 1 are segment numbers (packed sequences): a query whose
+    /// own key is in segment k sees only keys of segment k. With 0/1 masks this is the plain
+    /// padding rule, so unpacked batches are unchanged.
     static func maskedSoftmax(_ p: UnsafeMutablePointer<Float>, row i: Int, batch: Int, t: Int, s: Int, causal: Bool,
                               keyMask: UnsafePointer<Int32>?) {
         let visible = causal ? min(s, i + (s - t) + 1) : s
         for j in visible..<s { p[j] = 0 }
         if let keyMask {
             let m = keyMask + batch * s
+            let own = i + (s - t) < s ? m[i + (s - t)] : 0
             var any = false
-            for j in 0..<visible { if m[j] == 0 { p[j] = -.infinity } else { any = true } }
+            for j in 0..<visible { if m[j] == 0 || (own != 0 && m[j] != own) { p[j] = -.infinity } else { any = true } }
             if !any {
                 // Hugging Face's additive min-value mask: every score equal, so uniform over all keys.
                 let u = 1 / Float(s)

@@ -10,6 +10,9 @@ public struct TrainingExample: Sendable, Equatable {
     public var mask: [UInt8]
     /// The class id (classification); nil for a language-modelling example.
     public var label: Int?
+    /// For packed sequences: each token's segment number (1, 2, …); attention and positions
+    /// stay within a segment. nil for one sequence.
+    public var segments: [Int]?
     public init(ids: [Int], mask: [UInt8]? = nil) {
         self.ids = ids
         self.mask = mask ?? [UInt8](repeating: 1, count: ids.count)
@@ -19,6 +22,28 @@ public struct TrainingExample: Sendable, Equatable {
         mask = [UInt8](repeating: 1, count: ids.count)
         self.label = label
     }
+    /// `examples` joined in order into sequences of at most `maxLength` tokens (an example
+    /// longer than that stays alone), each example a segment: the first token of every
+    /// segment is no target, so no token is predicted across a boundary.
+    public static func pack(_ examples: [TrainingExample], maxLength: Int) -> [TrainingExample] {
+        var out: [TrainingExample] = []
+        var current = TrainingExample(ids: [], mask: [])
+        var segment = 0
+        for x in examples {
+            if !current.ids.isEmpty && current.ids.count + x.ids.count > maxLength {
+                out.append(current)
+                current = TrainingExample(ids: [], mask: [])
+                segment = 0
+            }
+            segment += 1
+            current.ids += x.ids
+            current.mask += [0] + x.mask.dropFirst()
+            current.segments = (current.segments ?? []) + [Int](repeating: segment, count: x.ids.count)
+        }
+        if !current.ids.isEmpty { out.append(current) }
+        return out
+    }
+
     /// Targets the loss counts: the class for classification, else positions after the
     /// first whose mask is on.
     public var targets: Int {
@@ -158,7 +183,7 @@ public final class Trainer {
         for x in xs {
             let pad = width - x.ids.count
             ids.append(x.ids + [Int](repeating: config.padID, count: pad))
-            mask.append([Int](repeating: 1, count: x.ids.count) + [Int](repeating: 0, count: pad))
+            mask.append((x.segments ?? [Int](repeating: 1, count: x.ids.count)) + [Int](repeating: 0, count: pad))
             labels.append(x.ids.indices.map { x.mask[$0] != 0 ? x.ids[$0] : -100 } + [Int](repeating: -100, count: pad))
         }
         return (ids, mask, labels)

@@ -153,6 +153,19 @@ struct FinetuneStageTests {
         #expect(!ws.files(under: ".weft/tmp").contains { $0.hasSuffix(".progress") }, "the progress file goes with the stage")
     }
 
+    @Test("packing joins rows into max_length sequences (fewer, fuller batches) and trains")
+    func packing() throws {
+        let ws = try TestWorkspace()
+        try ws.write("pipelines/p.yaml", Self.sft("packing: true\nmax_length: 64\nbatch_size: 2"))
+        let r = try ws.run("repro", timeout: 300)
+        #expect(r.code == 0, "\(r)")
+        let m = Self.object(ws.read("out/sft/metrics.json"))
+        let packed = m["packed_sequences"] as? Int ?? 0
+        #expect(packed > 0 && packed < 32, "48 rows of ~25 tokens share 64-token sequences: \(m)")
+        let losses = Self.losses(ws.read("out/sft/train_log.csv"))
+        #expect(losses.count == 4 * ((packed + 1) / 2) && losses.last! < losses.first!, "\(losses)")
+    }
+
     @Test("same inputs, seed and threads give byte-identical adapters; another seed does not")
     func determinism() throws {
         var bytes: [[UInt8]] = []
@@ -355,6 +368,7 @@ struct FinetuneStageTests {
              ["v.jsonl:1", "'z'", "not among the training labels"]),
             (Self.stage("model: \(Self.bert), task: classification, train: c.jsonl"), ["c.jsonl": "{\"text\": \"a b\"}\n"], ["c.jsonl:1", "label"]),
             (Self.stage("model: \(Self.bert), train: \(train)"), [:], ["encoder", "task: classification"]),
+            (Self.stage("model: \(llama), train: \(train), method: prefix, packing: true"), [:], ["packing", "prefix"]),
         ]
         for (pipeline, files, needles) in cases {
             let r = try Self.failure(pipeline, files: files)

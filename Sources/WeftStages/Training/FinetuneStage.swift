@@ -66,10 +66,23 @@ public enum FinetuneStage: BuiltinStage {
                                            textField: textField, tokenizerPath: tokPath)
             renderer.pairFormat = try TextStageSupport.pairFormat(ctx)
             let eos = (config["eos_token_id"] as? Int) ?? (config["eos_token_id"] as? [Int])?.first
-            train = try TrainingData.causal(trainRows, path: trainPath, tokenizer: tokenizer, renderer: renderer, eos: eos, maxLength: maxLength, threads: threads)
+            let rows = try TrainingData.causal(trainRows, path: trainPath, tokenizer: tokenizer, renderer: renderer, eos: eos, maxLength: maxLength, threads: threads)
+            if try ctx.bool("packing") {
+                guard method != .prefix && method != .prompt else {
+                    throw TextError.config(key: "packing", message: "packing is not available with \(method.rawValue) tuning", hint: "use lora, qlora or full, or turn packing off")
+                }
+                train = TrainingExample.pack(rows, maxLength: maxLength)
+                ctx.log("packing: \(rows.count) rows into \(train.count) sequences of at most \(maxLength) tokens")
+                extra.append(("packed_sequences", train.count))
+            } else {
+                train = rows
+            }
             validation = try validationRows.map { try TrainingData.causal($0, path: validationPath!, tokenizer: tokenizer, renderer: renderer, eos: eos, maxLength: maxLength, threads: threads) }
             objective = .causal(lm)
         case .classification:
+            if try ctx.bool("packing") {
+                throw TextError.config(key: "packing", message: "packing is for causal-lm SFT", hint: "turn packing off for classification")
+            }
             guard modelType == "bert" else {
                 throw TextError.config(key: "task", message: "classification fine-tunes BERT encoders, and \(modelDir) is model_type '\(modelType)'", hint: "use a BERT model folder, or task: causal-lm")
             }
