@@ -125,9 +125,9 @@ public enum QuantizedMatmul {
         }
     }
 
-    /// y[N,O] = x[N,I]·Wᵀ (+ b[O]); `tile` overrides the tile's element budget.
-    public static func forward(_ x: UnsafePointer<Float>, _ w: QuantizedWeight, _ b: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, n: Int, i: Int, o: Int, tile: Int? = nil) {
+    /// Calls `body(first row, rows, tile)` for W's rows tile by tile, each tile dequantised first.
+    static func forEachTile(_ w: QuantizedWeight, rows o: Int, width i: Int, tile: Int?,
+                            _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let per = rowsPerTile(width: i, rows: o, tile: tile)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: per * i)
         defer { scratch.deallocate() }
@@ -135,8 +135,16 @@ public enum QuantizedMatmul {
         while r < o {
             let rows = min(per, o - r)
             dequantize(w, rows: r, count: rows, width: i, into: scratch)
-            BLAS.gemm(x, scratch, y + r, m: n, n: rows, k: i, transB: true, ldc: o)
+            body(r, rows, scratch)
             r += rows
+        }
+    }
+
+    /// y[N,O] = x[N,I]·Wᵀ (+ b[O]); `tile` overrides the tile's element budget.
+    public static func forward(_ x: UnsafePointer<Float>, _ w: QuantizedWeight, _ b: UnsafePointer<Float>?,
+                               _ y: UnsafeMutablePointer<Float>, n: Int, i: Int, o: Int, tile: Int? = nil) {
+        forEachTile(w, rows: o, width: i, tile: tile) { r, rows, scratch in
+            BLAS.gemm(x, scratch, y + r, m: n, n: rows, k: i, transB: true, ldc: o)
         }
         guard let b else { return }
         for r in 0..<n { let row = y + r * o; for j in 0..<o { row[j] += b[j] } }
@@ -146,15 +154,8 @@ public enum QuantizedMatmul {
     /// budget): W's rows in tiles, each tile's product added into dx.
     public static func backwardInput(_ dy: UnsafePointer<Float>, _ w: QuantizedWeight, _ dx: UnsafeMutablePointer<Float>,
                                      n: Int, i: Int, o: Int, accumulate: Bool, tile: Int? = nil) {
-        let per = rowsPerTile(width: i, rows: o, tile: tile)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: per * i)
-        defer { scratch.deallocate() }
-        var r = 0
-        while r < o {
-            let rows = min(per, o - r)
-            dequantize(w, rows: r, count: rows, width: i, into: scratch)
+        forEachTile(w, rows: o, width: i, tile: tile) { r, rows, scratch in
             BLAS.gemm(dy + r, scratch, dx, m: n, n: i, k: rows, beta: (r == 0 && !accumulate) ? 0 : 1, lda: o, ldb: i, ldc: i)
-            r += rows
         }
     }
 }
