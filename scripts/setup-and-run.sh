@@ -8,9 +8,8 @@ install_python_deps
 swift build -c release --product weft --static-swift-stdlib
 ./.build/release/weft repro "$@"
 echo
-echo "weft is at $(pwd)/.build/release/weft; the word-count pipeline's report:"
-cat out/report.txt
-echo
-echo "the data pipeline (pipelines/data.yaml): split sizes, then the validation report's verdict"
-cat out/split/metrics.json | grep -A4 '"parts"'
-grep '"passed"' out/validate.json
+echo "weft is at $(pwd)/.build/release/weft. Results of the default pipelines:"
+for m in eval-base eval-lora eval-qlora; do
+  printf '%-11s' "$m"; grep -E '"(perplexity|rougeL)"' "out/$m/metrics.json" | tr -s ' \n' ' '; echo
+done
+printf '%-11s' "eval-cls"; grep -E '"(accuracy|f1_macro|baseline_accuracy|baseline_f1_macro)"' out/eval-cls/metrics.json | tr -s ' \n' ' '; echo
