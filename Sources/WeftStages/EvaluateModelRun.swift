@@ -26,15 +26,11 @@ struct ModelRun {
         var renderer = try SFTRenderer(template: try ctx.choice("template", as: SFTRenderer.Template.self), trainOnInputs: false,
                                        textField: try ctx.string("text_field"), tokenizerPath: try ctx.optionalString("tokenizer") ?? model + "/tokenizer.json")
         renderer.pairFormat = try TextStageSupport.pairFormat(ctx)
-        var rows: [Row] = []
-        var reader = try RowReader(path: data, options: .init(format: nil, textField: try ctx.string("text_field"), threads: options.threads))
-        defer { reader.close() }
-        while let batch = try reader.nextBatch() { rows += batch }
+        var rows = try TextStageSupport.allRows(data, textField: try ctx.string("text_field"), threads: options.threads, purpose: "evaluate")
         // `limit`: N rows spread evenly through the file (row ⌊i·count/N⌋), so a file ordered
         // by label still gives every part of it.
         let limit = try ctx.int("limit")
         if limit > 0 && rows.count > limit { rows = (0..<limit).map { rows[$0 * rows.count / limit] } }
-        guard !rows.isEmpty else { throw TextError.data(path: data, line: 0, message: "no rows to evaluate", hint: "the file is empty") }
         var set = PredictionSet(path: data)
         set.lines = rows.map(\.line)
         var columns: [[(String, EvalJSON)]] = rows.map { [("line", .int($0.line))] }

@@ -27,10 +27,7 @@ struct ModelEvaluation {
         let data = FileManager.default.contents(atPath: dir + "/config.json") ?? Data()
         var config = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         // A classifier adapter from `finetune` names its classes in label_map.json.
-        if let adapter, let d = FileManager.default.contents(atPath: adapter + "/label_map.json"),
-           let map = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any], let names = map["id2label"] {
-            config["id2label"] = names
-        }
+        if let adapter, let names = ModelFolder.adapterLabels(adapter) { config["id2label"] = names }
         self.config = config
         contextLength = (config["max_position_embeddings"] as? Int) ?? (config["n_positions"] as? Int) ?? 0
         self.log = log

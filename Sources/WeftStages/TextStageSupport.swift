@@ -38,6 +38,20 @@ enum TextStageSupport {
         return (p, c)
     }
 
+    /// Every row of a data file (JSONL, CSV or text) with its line number; an error naming the
+    /// file when it is missing or has no rows (`purpose` says what the rows were for).
+    static func allRows(_ path: String, textField: String, threads: Int, purpose: String) throws -> [Row] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TextError.io(path: path, message: "no such file", hint: "check the path, or produce it with an earlier stage")
+        }
+        var reader = try RowReader(path: path, options: .init(format: nil, textField: textField, threads: threads))
+        defer { reader.close() }
+        var rows: [Row] = []
+        while let batch = try reader.nextBatch() { rows += batch }
+        guard !rows.isEmpty else { throw TextError.data(path: path, line: 0, message: "the file has no rows", hint: "give at least one row to \(purpose)") }
+        return rows
+    }
+
     /// Writes a report/metrics object as sorted, indented JSON (deterministic bytes).
     static func writeJSON(_ object: [String: Any], to path: String) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -34,11 +34,7 @@ public enum MergeStage: BuiltinStage {
         model.dequantizeBase()
         let tmp = try TextStageSupport.temporaryFolder(for: output)
         do {
-            var labels: [String]? = nil
-            if let d = FileManager.default.contents(atPath: adapterDir + "/label_map.json"),
-               let map = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any], let names = map["id2label"] as? [String: String] {
-                labels = (0..<names.count).map { names[String($0)] ?? "LABEL_\($0)" }
-            }
+            let labels = ModelFolder.adapterLabels(adapterDir).map { names in (0..<names.count).map { names[String($0)] ?? "LABEL_\($0)" } }
             try ModelFolder.writeConfig(config, labels: labels, to: tmp)
             try model.saveWeights(directory: tmp)
             let tok = modelDir + "/tokenizer.json"

@@ -53,6 +53,14 @@ enum ModelFolder {
         try TextStageSupport.writeJSON(["labels": values, "id2label": Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0), $1) })], to: path)
     }
 
+    /// The class names of a classifier adapter written by `finetune` (`label_map.json`'s
+    /// `id2label`), nil when the folder has none.
+    static func adapterLabels(_ adapterDir: String) -> [String: String]? {
+        guard let d = FileManager.default.contents(atPath: adapterDir + "/label_map.json"),
+              let map = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else { return nil }
+        return map["id2label"] as? [String: String]
+    }
+
     /// A path as seen from the project root (`WEFT_ROOT`, set by the engine); as given when
     /// it lies outside the project or no root is known.
     static func projectRelative(_ path: String) -> String {

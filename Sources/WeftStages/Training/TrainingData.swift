@@ -1,21 +1,14 @@
 import Foundation
+import WeftEval
 import WeftText
 import WeftTrain
 
 /// Training rows read from JSONL and turned into token sequences with loss masks (causal
 /// LM) or class ids (classification), with errors that name the file and line.
 enum TrainingData {
-    /// Every row of a data file (JSONL, CSV or text), with its line number.
+    /// Every row of a training data file.
     static func rows(_ path: String, textField: String, threads: Int) throws -> [Row] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TextError.io(path: path, message: "no such file", hint: "check the path, or produce it with an earlier stage")
-        }
-        var reader = try RowReader(path: path, options: .init(format: nil, textField: textField, threads: threads))
-        defer { reader.close() }
-        var rows: [Row] = []
-        while let batch = try reader.nextBatch() { rows += batch }
-        guard !rows.isEmpty else { throw TextError.data(path: path, line: 0, message: "the file has no rows", hint: "give at least one training row") }
-        return rows
+        try TextStageSupport.allRows(path, textField: textField, threads: threads, purpose: "train on")
     }
 
     /// Causal-LM examples: each row rendered by `renderer` into segments, tokenised segment
@@ -62,22 +55,11 @@ enum TrainingData {
     }
 
     /// The label of every row, as the text it is written with ("3" or "noun.animal") and
-    /// whether it was a JSON number.
+    /// whether it was a JSON number (parsed as the evaluate stage parses true labels).
     static func labels(_ rows: [Row], path: String, field: String) throws -> [(String, Bool)] {
         try rows.map { row in
-            switch row.kind(field) {
-            case .string?: return (row.string(field)!, false)
-            case .number?:
-                guard let t = row.scalarText(field), Int(t) != nil else {
-                    throw TextError.data(path: path, line: row.line, message: "label '\(row.scalarText(field) ?? "?")' is not an integer", hint: "class labels are strings or integers")
-                }
-                return (t, true)
-            case nil:
-                throw TextError.data(path: path, line: row.line, message: "the row has no '\(field)' field (fields: \(row.keys.joined(separator: ", ")))",
-                                     hint: "classification rows are {\"text\", \"label\"}; set label_field")
-            case let k?:
-                throw TextError.data(path: path, line: row.line, message: "'\(field)' is \(k.rawValue), not a class label", hint: "class labels are strings or integers")
-            }
+            let label = try ModelRun.label(row, field, path: path)
+            return (label.description, label.isInt)
         }
     }
 
